@@ -1,0 +1,90 @@
+"""Render rows for humans (rich tables) or machines (json, csv). Every report goes through here."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import io
+import json
+import sys
+from collections.abc import Sequence
+from enum import Enum
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 1 else f"{value:,.1f}"
+    if isinstance(value, list | tuple):
+        return ", ".join(_cell(v) for v in value)
+    return str(_plain(value))
+
+
+def render(rows: Sequence[dict[str, Any]], fmt: Format | str = Format.table, *,
+           title: str | None = None, meta: dict[str, Any] | None = None,
+           columns: Sequence[str] | None = None) -> None:
+    """Print rows. JSON carries `meta` (filters, window, versions) beside the rows."""
+    fmt = Format(fmt)
+    cols = list(columns or (rows[0].keys() if rows else []))
+    if fmt is Format.json:
+        payload = {"meta": _plain(meta or {}), "rows": [_plain(dict(r)) for r in rows]}
+        if title:
+            payload["title"] = title
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        return
+    if fmt is Format.csv:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: _cell(r.get(k)) if isinstance(r.get(k), list) else _plain(r.get(k))
+                             for k in cols})
+        sys.stdout.write(buf.getvalue())
+        return
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for c in cols:
+        table.add_column(c.replace("_", " "), overflow="fold")
+    for r in rows:
+        table.add_row(*(_cell(r.get(c)) for c in cols))
+    console.print(table)
+    if not rows:
+        console.print("[dim]no rows match these filters[/dim]")
+    if meta:
+        shown = ", ".join(f"{k}={_cell(v)}" for k, v in meta.items() if v not in (None, "", []))
+        console.print(f"[dim]{shown}[/dim]")
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print a clear error to stderr and return an Exit to raise."""
+    err_console.print(f"[bold red]error:[/bold red] {message}")
+    return typer.Exit(code)

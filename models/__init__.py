@@ -1,0 +1,1 @@
+"""Trained artefacts the project ships (each folder has a MODEL_CARD.md)."""
