@@ -26,7 +26,8 @@ SectorOption = Annotated[
     str | None, typer.Option("--sector", "-s", help="NAICS sector code (54) or name.")
 ]
 OccupationOption = Annotated[
-    str | None, typer.Option("--occupation", "-o", help="NOC 2021 code at any level (2, 21, 2123, 21232).")
+    str | None,
+    typer.Option("--occupation", "-o", help="NOC 2021 code at any level (21, 2123, 21232)."),
 ]
 SinceOption = Annotated[
     str | None, typer.Option("--since", help="First posting date included (YYYY-MM-DD).")

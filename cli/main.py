@@ -6,12 +6,15 @@ import typer
 
 from lmi import __version__
 from lmi.cli import (
-    cmd_credentials,
     cmd_crawl,
+    cmd_credentials,
     cmd_demo,
     cmd_eval,
     cmd_frameworks,
+    cmd_reference,
     cmd_reports,
+    cmd_sources,
+    cmd_train,
 )
 
 app = typer.Typer(
@@ -41,7 +44,10 @@ def main(
     """Labour-market intelligence from job postings."""
 
 
-for module in (cmd_demo, cmd_crawl, cmd_frameworks, cmd_credentials, cmd_reports, cmd_eval):
+for module in (
+    cmd_demo, cmd_crawl, cmd_sources, cmd_frameworks, cmd_reference, cmd_credentials,
+    cmd_reports, cmd_eval, cmd_train,
+):
     module.register(app)
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ class JobPostingItem:
 
 @dataclass
 class PageProblemItem:
-    """A page that yielded no valid posting (no JSON-LD, malformed JSON-LD, ...). Counted, logged."""
+    """A page that yielded no valid posting (no or malformed JSON-LD, ...): counted and logged."""
 
     source_id: str
     url: str
