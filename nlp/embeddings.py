@@ -1,0 +1,163 @@
+"""Sentence embeddings for phrases and framework labels, with an in-memory and an on-disk cache."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from lmi.config import cache_dir, sentence_model_path
+
+MODEL_ID = "all-MiniLM-L6-v2"
+DIM = 384
+BATCH_SIZE = 128
+MAX_CACHED_PHRASES = 200_000
+Progress = Callable[[int, int], None]   # (done, total)
+
+
+class Encoder:
+    """L2-normalised float32 sentence vectors; each distinct phrase is encoded once per process."""
+
+    def __init__(self, model_path: str | None = None) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.model_id = MODEL_ID
+        self.model = SentenceTransformer(model_path or sentence_model_path(), device="cpu")
+        self._cache: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: Sequence[str], *, cache: bool = True,
+               progress: Progress | None = None) -> np.ndarray:
+        """Vectors (len(texts) x 384). cache=False skips the phrase cache (bulk label encoding)."""
+        texts = list(texts)
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        fresh = self._encode_raw(missing, progress) if missing else np.zeros((0, DIM), np.float32)
+        fresh_by_text = dict(zip(missing, fresh, strict=True))
+        for i, t in enumerate(texts):
+            vec = self._cache.get(t)
+            out[i] = vec if vec is not None else fresh_by_text[t]
+        if cache:
+            if len(self._cache) + len(missing) > MAX_CACHED_PHRASES:
+                self._cache.clear()
+            self._cache.update(fresh_by_text)
+        return out
+
+    def _encode_raw(self, texts: list[str], progress: Progress | None) -> np.ndarray:
+        chunk = BATCH_SIZE * 16
+        parts = []
+        for start in range(0, len(texts), chunk):
+            part = self.model.encode(texts[start:start + chunk], batch_size=BATCH_SIZE,
+                                     normalize_embeddings=True, convert_to_numpy=True,
+                                     show_progress_bar=False)
+            parts.append(np.asarray(part, dtype=np.float32))
+            if progress:
+                progress(min(start + chunk, len(texts)), len(texts))
+        return np.vstack(parts)
+
+
+_ENCODER: Encoder | None = None
+_LOCK = threading.Lock()
+
+
+def get_encoder() -> Encoder:
+    """The process-wide encoder (loaded on first use, ~3 s)."""
+    global _ENCODER
+    with _LOCK:
+        if _ENCODER is None:
+            _ENCODER = Encoder()
+        return _ENCODER
+
+
+@dataclass
+class LabelIndex:
+    """A framework's labels (preferred + alternative) and their embeddings, rows grouped by skill."""
+
+    framework_id: str
+    version: str | None
+    model_id: str
+    skill_ids: np.ndarray          # (n_labels,) str: the skill of each label row
+    labels: list[str]
+    is_preferred: np.ndarray       # (n_labels,) bool
+    vectors: np.ndarray            # (n_labels, 384) float32, L2-normalised
+    preferred: dict[str, str] = field(default_factory=dict)   # skill_id -> preferred label
+    skills: list[str] = field(default_factory=list)           # distinct skill ids, row order
+    skill_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def __post_init__(self) -> None:
+        if not self.skills and len(self.skill_ids):
+            change = np.flatnonzero(self.skill_ids[1:] != self.skill_ids[:-1]) + 1
+            self.skill_starts = np.concatenate([[0], change]).astype(np.int64)
+            self.skills = [str(s) for s in self.skill_ids[self.skill_starts]]
+        if not self.preferred:
+            self.preferred = {str(s): lab for s, lab, p in
+                              zip(self.skill_ids, self.labels, self.is_preferred, strict=True) if p}
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @classmethod
+    def build(cls, con: duckdb.DuckDBPyConnection, framework_id: str,
+              encoder: Encoder | None = None, progress: Progress | None = None) -> LabelIndex:
+        """Load the framework's labels, reusing the on-disk embedding cache when nothing changed."""
+        version, skill_ids, labels, is_pref = framework_labels(con, framework_id)
+        model_id = encoder.model_id if encoder else MODEL_ID
+        path = _cache_path(framework_id, version, skill_ids, labels, model_id)
+        if path.exists():
+            with np.load(path, allow_pickle=False) as data:
+                vectors = data["vectors"]
+            if vectors.shape == (len(labels), DIM):
+                if progress:
+                    progress(len(labels), len(labels))
+                return cls(framework_id, version, model_id, np.array(skill_ids, dtype=str),
+                           labels, np.array(is_pref, dtype=bool), vectors)
+        encoder = encoder or get_encoder()
+        vectors = encoder.encode(labels, cache=False, progress=progress) if labels \
+            else np.zeros((0, DIM), np.float32)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, vectors=vectors)
+        tmp.replace(path)
+        return cls(framework_id, version, model_id, np.array(skill_ids, dtype=str), labels,
+                   np.array(is_pref, dtype=bool), vectors)
+
+
+def framework_labels(con: duckdb.DuckDBPyConnection, framework_id: str
+                     ) -> tuple[str | None, list[str], list[str], list[bool]]:
+    """(version, skill id per label, label, is_preferred), grouped by skill, labels deduplicated."""
+    found = con.execute("SELECT version FROM frameworks WHERE framework_id = ?",
+                        [framework_id]).fetchone()
+    if found is None:
+        raise KeyError(f"framework {framework_id!r} is not loaded")
+    rows = con.execute(
+        "SELECT skill_id, preferred_label, alt_labels FROM skills "
+        "WHERE framework_id = ? ORDER BY skill_id", [framework_id]).fetchall()
+    skill_ids: list[str] = []
+    labels: list[str] = []
+    is_pref: list[bool] = []
+    for skill_id, pref, alts in rows:
+        seen: set[str] = set()
+        for i, label in enumerate([pref, *(alts or [])]):
+            label = re.sub(r"\s+", " ", label or "").strip()
+            if not label or label.lower() in seen:
+                continue
+            seen.add(label.lower())
+            skill_ids.append(skill_id)
+            labels.append(label)
+            is_pref.append(i == 0)
+    return found[0], skill_ids, labels, is_pref
+
+
+def _cache_path(framework_id: str, version: str | None, skill_ids: list[str],
+                labels: list[str], model_id: str) -> Path:
+    digest = hashlib.sha1()
+    for part in (framework_id, version or "", model_id):
+        digest.update(part.encode() + b"\x00")
+    for skill_id, label in zip(skill_ids, labels, strict=True):
+        digest.update(skill_id.encode() + b"\x01" + label.encode() + b"\x00")
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", framework_id)
+    return cache_dir() / f"labels-{safe}-{digest.hexdigest()[:16]}.npz"
