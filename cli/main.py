@@ -11,6 +11,7 @@ from lmi.cli import (
     cmd_demo,
     cmd_eval,
     cmd_frameworks,
+    cmd_nightly,
     cmd_reference,
     cmd_reports,
     cmd_sources,
@@ -45,7 +46,7 @@ def main(
 
 
 for module in (
-    cmd_demo, cmd_crawl, cmd_sources, cmd_frameworks, cmd_reference, cmd_credentials,
+    cmd_demo, cmd_crawl, cmd_nightly, cmd_sources, cmd_frameworks, cmd_reference, cmd_credentials,
     cmd_reports, cmd_eval, cmd_train,
 ):
     module.register(app)
