@@ -16,7 +16,7 @@ def nightly(
     db: DbOption = DEFAULT_DB,
     sources: Annotated[Path | None, typer.Option("--sources", envvar="LMI_SOURCES",
                                                  help="Sources file (YAML).")] = None,
-    only: Annotated[list[str] | None, typer.Option(help="Only this source id (repeatable).")] = None,
+    only: Annotated[list[str] | None, typer.Option(help="Only this source id.")] = None,
     force: Annotated[bool, typer.Option(help="Crawl every source, due or not.")] = False,
     fmt: FormatOption = Format.table,
 ) -> None:
