@@ -60,19 +60,12 @@ def _is_demo_db(db: Path) -> bool:
 
 
 def _print_reports(db: Path, limit: int) -> None:
-    from lmi.warehouse.db import session
-    from lmi.warehouse.filters import Filters
-    from lmi.warehouse.reports import emerging_skills, gap_report, top_skills
+    """The same reports as `lmi skills top|emerging` and `lmi report gaps`, on the demo data."""
+    from lmi.cli import cmd_reports
 
-    with session(db, create=False) as con:
-        rows, meta = top_skills(con, Filters(), limit=limit)
-        render(rows, title="Top skills (synthetic demo data)", meta=meta)
-        rows, meta = emerging_skills(con, Filters(), limit=limit)
-        render(rows, title="Emerging skills (synthetic demo data)", meta=meta)
-        gaps = gap_report(con, Filters(), limit=limit)
-        render(gaps["skills"], title="Gap report: demanded and emerging skills vs the catalogue",
-               meta=gaps.get("meta"))
-        render(gaps["credentials"], title="Gap report: microcredential alignment")
+    cmd_reports.top(db=db, limit=limit)
+    cmd_reports.emerging(db=db, limit=limit)
+    cmd_reports.gaps(db=db, limit=limit)
 
 
 def _print_summary(result) -> None:

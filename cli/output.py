@@ -26,7 +26,8 @@ class Format(StrEnum):
     csv = "csv"
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """JSON-ready value: dates as ISO text, decimals as floats, floats rounded."""
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
@@ -34,9 +35,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float):
         return round(value, 6)
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     return value
 
 
@@ -47,7 +48,7 @@ def _cell(value: Any) -> str:
         return f"{value:.3f}" if abs(value) < 1 else f"{value:,.1f}"
     if isinstance(value, list | tuple):
         return ", ".join(_cell(v) for v in value)
-    return str(_plain(value))
+    return str(plain(value))
 
 
 def render(rows: Sequence[dict[str, Any]], fmt: Format | str = Format.table, *,
@@ -57,7 +58,7 @@ def render(rows: Sequence[dict[str, Any]], fmt: Format | str = Format.table, *,
     fmt = Format(fmt)
     cols = list(columns or (rows[0].keys() if rows else []))
     if fmt is Format.json:
-        payload = {"meta": _plain(meta or {}), "rows": [_plain(dict(r)) for r in rows]}
+        payload = {"meta": plain(meta or {}), "rows": [plain(dict(r)) for r in rows]}
         if title:
             payload["title"] = title
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
@@ -67,7 +68,7 @@ def render(rows: Sequence[dict[str, Any]], fmt: Format | str = Format.table, *,
         writer = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for r in rows:
-            writer.writerow({k: _cell(r.get(k)) if isinstance(r.get(k), list) else _plain(r.get(k))
+            writer.writerow({k: _cell(r.get(k)) if isinstance(r.get(k), list) else plain(r.get(k))
                              for k in cols})
         sys.stdout.write(buf.getvalue())
         return
