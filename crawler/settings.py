@@ -1,0 +1,55 @@
+"""Every Scrapy setting of the crawler, in one place. Polite by default.
+
+The runner overrides some per crawl (e.g. `lmi.crawler.runner.LOCAL_FAST_SETTINGS` for a board
+on 127.0.0.1); the user agent can be set with $LMI_USER_AGENT.
+"""
+
+import os
+
+BOT_NAME = "lmi"
+SPIDER_MODULES = ["lmi.crawler.spiders"]
+NEWSPIDER_MODULE = "lmi.crawler.spiders"
+
+# Identify ourselves and respect the site.
+USER_AGENT = os.environ.get("LMI_USER_AGENT", "lmi-scanner/0.1 (+contact)")
+ROBOTSTXT_OBEY = True
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False     # Scrapy >= 2.14 would open a control port
+
+# Pace: few parallel requests per site, adaptive delays, back off on errors.
+CONCURRENT_REQUESTS = 16
+CONCURRENT_ITEMS = 8                     # one posting per page: fewer parallel item tasks is faster
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024      # never download more than 10 MB for one page
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+DEPTH_LIMIT = 50                         # listings paginate deep, but not forever
+CLOSESPIDER_PAGECOUNT = 0                # 0 = no cap; the runner can set one
+
+LOG_LEVEL = os.environ.get("LMI_CRAWL_LOG_LEVEL", "INFO")
+LOG_FORMAT = "%(asctime)s [%(name)s] %(levelname)s: %(message)s"
+
+# Spiders parse, pipelines validate then store.
+ITEM_PIPELINES = {
+    "lmi.crawler.pipelines.ValidationPipeline": 100,
+    "lmi.crawler.pipelines.WarehousePipeline": 800,
+}
+
+# Our own knobs (read by the spider and pipelines).
+LMI_DB = None                 # DuckDB file; set by the runner
+LMI_SOURCE_ID = None          # sources.source_id; set by the runner
+LMI_RUN_ID = None             # crawl_runs.run_id; set by the runner
+LMI_BATCH_SIZE = 100          # raw_postings rows written per transaction
+LMI_PROGRESS_EVERY = 25       # one JSON progress line on stdout per this many items
+LMI_PROGRESS_STDOUT = False   # the runner turns this on in its child process
+LMI_ERROR_SAMPLES = 10        # problem samples kept per kind in crawl_runs.errors
+LMI_ALLOW = None              # regex on URLs to follow in listing mode (default: same path prefix)
