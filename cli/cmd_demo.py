@@ -74,8 +74,10 @@ def _print_summary(result) -> None:
     dedup = result.counts.get("dedup", {})
     lines = [
         ("postings on the board", result.counts.get("board_postings")),
-        ("postings crawled", crawl.get("postings")),
-        ("pages without JSON-LD (counted, skipped)", crawl.get("problems")),
+        ("pages fetched", crawl.get("pages_fetched")),
+        ("postings crawled", crawl.get("postings_seen")),
+        ("pages without or with broken JSON-LD (counted, skipped)",
+         sum((crawl.get("problems") or {}).values())),
         ("postings loaded", result.counts.get("normalise", {}).get("pending")),
         ("skills extracted", extract.get("skills")),
         ("unlinked phrases kept", extract.get("unlinked")),

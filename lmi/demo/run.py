@@ -30,7 +30,7 @@ class DemoResult:
 def run_demo(db: Path, *, postings: int = 2400, seed: int = 20261101,
              progress: ProgressFactory, log: Callable[[str], None] = print) -> DemoResult:
     """Build a fresh demo warehouse at `db`: board -> crawl -> normalise -> extract -> dedup."""
-    from lmi.crawler.runner import run_crawl
+    from lmi.crawler.runner import LOCAL_FAST_SETTINGS, run_crawl
     from lmi.demo.board import generate_postings
     from lmi.demo.server import serve_board
     from lmi.nlp.extractor import SkillExtractor
@@ -53,11 +53,12 @@ def run_demo(db: Path, *, postings: int = 2400, seed: int = 20261101,
     log(f"Generated {len(board):,} synthetic postings (seed {seed}); serving them on 127.0.0.1")
 
     t0 = time.perf_counter()
-    with serve_board(board) as base_url, progress("Crawl", None, "pages") as update:
+    with serve_board(board) as base_url, progress("Crawl", len(board), "postings") as update:
         def on_progress(p: dict[str, Any]) -> None:
-            update(int(p.get("postings", 0) or 0), len(board))
+            update(int(p.get("postings_seen", 0) or 0), len(board))
 
-        crawl = run_crawl(db, "demo-board", [f"{base_url}/jobs?page=1"], on_progress=on_progress)
+        crawl = run_crawl(db, "demo-board", [f"{base_url}/jobs?page=1"], on_progress=on_progress,
+                          settings=LOCAL_FAST_SETTINGS)
     result.counts["crawl"] = crawl
     result.seconds["crawl"] = time.perf_counter() - t0
 
