@@ -52,7 +52,7 @@ def new_run_id(source_id: str) -> str:
 
 
 def run_crawl(db_path: str | os.PathLike, source_id: str, start_urls: Sequence[str], *,
-              sitemap: bool = False,
+              sitemap: bool = False, family: str = "jsonld",
               on_progress: Callable[[dict[str, Any]], None] | None = None,
               settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Crawl `start_urls` into the warehouse at `db_path` and return the run summary.
@@ -68,7 +68,7 @@ def run_crawl(db_path: str | os.PathLike, source_id: str, start_urls: Sequence[s
     run_id = new_run_id(source_id)
     cmd = [sys.executable, "-m", "lmi.crawler.runner", "--db", str(Path(db_path)),
            "--source-id", source_id, "--run-id", run_id,
-           "--settings", json.dumps(dict(settings or {}))]
+           "--family", family, "--settings", json.dumps(dict(settings or {}))]
     if sitemap:
         cmd.append("--sitemap")
     cmd += list(start_urls)
@@ -115,13 +115,14 @@ def _child(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--source-id", required=True)
     parser.add_argument("--run-id", required=True)
     parser.add_argument("--sitemap", action="store_true")
+    parser.add_argument("--family", default="jsonld", help="spider family (see SPIDERS)")
     parser.add_argument("--settings", default="{}", help="JSON object of setting overrides")
     args = parser.parse_args(argv)
 
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
 
-    from lmi.crawler.spiders.jobposting import JobPostingSpider
+    from lmi.crawler.spiders import spider_for
 
     settings = Settings()
     settings.setmodule("lmi.crawler.settings", priority="project")
@@ -131,7 +132,7 @@ def _child(argv: Sequence[str] | None = None) -> int:
     settings.set("LMI_RUN_ID", args.run_id, priority="cmdline")
     settings.set("LMI_PROGRESS_STDOUT", True, priority="cmdline")
     process = CrawlerProcess(settings)
-    process.crawl(JobPostingSpider, start_urls=args.urls, source_id=args.source_id,
+    process.crawl(spider_for(args.family), start_urls=args.urls, source_id=args.source_id,
                   sitemap=args.sitemap, allow=settings.get("LMI_ALLOW"))
     process.start()
     return 0

@@ -11,7 +11,14 @@ SPIDER_MODULES = ["lmi.crawler.spiders"]
 NEWSPIDER_MODULE = "lmi.crawler.spiders"
 
 # Identify ourselves and respect the site.
-USER_AGENT = os.environ.get("LMI_USER_AGENT", "lmi-scanner/0.1 (+contact)")
+
+
+def user_agent(contact: str | None = None) -> str:
+    """Identifying user agent: product, version and how to reach the operator."""
+    return f"lmi-scanner/0.1 (+{contact or 'https://github.com/lmi-scanner; no contact set'})"
+
+
+USER_AGENT = os.environ.get("LMI_USER_AGENT") or user_agent(os.environ.get("LMI_CONTACT"))
 ROBOTSTXT_OBEY = True
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False

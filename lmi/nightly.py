@@ -66,6 +66,7 @@ def run_nightly(db: Path, sources: SourcesFile, *, force: bool = False,
                 crawl_settings: dict[str, Any] | None = None) -> NightlyResult:
     """Crawl due sources, then normalise, extract, dedup and expire. Returns the run record."""
     from lmi.crawler.runner import run_crawl
+    from lmi.crawler.settings import user_agent
     from lmi.demo.run import process_pending
 
     result = NightlyResult(nightly_id=f"nightly-{_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}")
@@ -82,7 +83,7 @@ def run_nightly(db: Path, sources: SourcesFile, *, force: bool = False,
         log(f"{len(due)} of {len(chosen)} sources due")
         settings = dict(crawl_settings or {})
         if sources.contact:
-            settings.setdefault("LMI_CONTACT", sources.contact)
+            settings.setdefault("USER_AGENT", user_agent(sources.contact))
         for source in due:
             entry: dict[str, Any] = {"source_id": source.id, "family": source.family}
             try:
