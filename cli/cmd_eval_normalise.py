@@ -1,7 +1,117 @@
-"""Placeholder: its owner replaces this module with the real `lmi eval` commands."""
+"""`lmi eval occupations` and `lmi eval locations`: score the normalisers on labelled files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from lmi.cli.output import Format, fail, render
+
+DatasetOption = Annotated[Path, typer.Option("--dataset", "-d", help="Labelled CSV file.")]
+EvalFormat = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")]
+DbOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--db", help="Warehouse whose imported reference tables to use (default: starter tables)."
+    ),
+]
+
+
+def _con(db: Path | None):
+    from lmi.warehouse.db import connect
+
+    return connect(db, create=False, read_only=True) if db else None
+
+
+def occupations(
+    dataset: Annotated[
+        Path | None, typer.Option("--dataset", "-d", help="Labelled CSV (title,noc_code).")
+    ] = None,
+    fmt: EvalFormat = Format.table,
+    db: DbOpt = None,
+    holdout: Annotated[
+        float | None,
+        typer.Option(
+            "--oasis-holdout",
+            help="Instead of a file: hold out this share of the imported OaSIS "
+            "titles (needs --db with OaSIS imported).",
+        ),
+    ] = None,
+    fast: Annotated[
+        bool, typer.Option("--fast", help="Character/word n-grams only, no sentence model.")
+    ] = False,
+) -> None:
+    """Top-1/top-5 NOC accuracy at levels 1..5 on a CSV with columns title,noc_code.
+
+    Examples:
+
+        lmi eval occupations --dataset benchmarks/data/noc_titles.csv
+
+        lmi eval occupations --dataset titles.csv --db lmi.duckdb --format json
+
+        lmi eval occupations --dataset titles.csv --fast
+
+        lmi eval occupations --oasis-holdout 0.2 --db lmi.duckdb
+    """
+    from lmi.normalise.evaluate import (
+        DatasetError,
+        eval_oasis_holdout,
+        eval_occupations,
+        read_dataset,
+    )
+
+    use_embeddings = False if fast else None
+    try:
+        con = _con(db)
+        if holdout is not None:
+            if con is None:
+                raise DatasetError("--oasis-holdout needs --db with OaSIS titles imported")
+            result = eval_oasis_holdout(con, test_fraction=holdout, use_embeddings=use_embeddings)
+        elif dataset is None:
+            raise DatasetError("give --dataset FILE.csv or --oasis-holdout SHARE")
+        else:
+            rows = read_dataset(dataset, ("title", "noc_code"))
+            result = eval_occupations(rows, con, use_embeddings=use_embeddings)
+    except (DatasetError, Exception) as exc:  # noqa: BLE001 - shown to the user
+        raise fail(str(exc)) from exc
+    source = f"oasis holdout {holdout}" if holdout is not None else str(dataset)
+    render(result, fmt, title="NOC coding accuracy", meta={"dataset": source})
+
+
+def locations(dataset: DatasetOption, fmt: EvalFormat = Format.table, db: DbOpt = None) -> None:
+    """Province and ER accuracy on a CSV with columns raw,province,economic_region_code.
+
+    A blank province means "undeterminable" (right only if answered unknown); OUTSIDE means
+    outside Canada.
+
+    Examples:
+
+        lmi eval locations --dataset benchmarks/data/locations.csv
+
+        lmi eval locations --dataset locs.csv --format json
+    """
+    from lmi.normalise.evaluate import DatasetError, eval_locations, read_dataset
+
+    try:
+        rows = read_dataset(dataset, ("raw", "province", "economic_region_code"))
+        con = _con(db)
+    except (DatasetError, Exception) as exc:  # noqa: BLE001 - shown to the user
+        raise fail(str(exc)) from exc
+    summary, errors = eval_locations(rows, con)
+    render(
+        [summary],
+        fmt,
+        title="Location normalisation",
+        meta={
+            "dataset": str(dataset),
+            "errors": errors[:20] if fmt is Format.json else len(errors),
+        },
+    )
+
 
 def register(eval_app: typer.Typer) -> None:
-    """Attach this module's commands to `lmi eval`."""
+    """Attach `lmi eval occupations` and `lmi eval locations`."""
+    eval_app.command("occupations")(occupations)
+    eval_app.command("locations")(locations)
