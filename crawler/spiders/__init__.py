@@ -7,6 +7,11 @@ from importlib import import_module
 # family -> "module:Class" (imported lazily so one broken spider cannot break the others)
 SPIDERS: dict[str, str] = {
     "jsonld": "lmi.crawler.spiders.jobposting:JobPostingSpider",
+    "greenhouse": "lmi.crawler.spiders.greenhouse:GreenhouseSpider",
+    "lever": "lmi.crawler.spiders.lever:LeverSpider",
+    "ashby": "lmi.crawler.spiders.ashby:AshbySpider",
+    "jobbank": "lmi.crawler.spiders.jobbank:JobBankSpider",
+    "feed": "lmi.crawler.spiders.feed:FeedSpider",
 }
 
 
