@@ -1,30 +1,29 @@
 """Item pipelines: validate postings, then store them in DuckDB with crawl bookkeeping.
 
 ValidationPipeline turns an unusable posting into a PageProblemItem (kind "invalid") and
-sanitises dates. WarehousePipeline writes raw_postings in batches (a raw_id that already exists
-is skipped, so re-crawling an unchanged page adds nothing), keeps the crawl_runs row up to date,
-registers the source, and reports progress as JSON lines on stdout when the runner asks for it.
+sanitises dates. WarehousePipeline hands every item (posting, 304 sighting, problem) to a
+`CrawlStore`, which writes batches transactionally (a raw_id that already exists is skipped,
+so re-crawling an unchanged page adds nothing). It also collects problems the middlewares
+signal, reports progress as JSON lines on stdout when the runner asks for it, and in
+distributed mode (LMI_REDIS_URL, role "lead") drains what the other workers pushed to redis.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import sys
-import time
 import uuid
-from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import signals
 
+from lmi.crawler.conditional import fresh_validators
 from lmi.crawler.items import JobPostingItem, PageProblemItem
-from lmi.crawler.keys import content_hash, posting_key, raw_id
-from lmi.warehouse.db import connect, sql
+from lmi.crawler.middlewares import problem_found, with_sample
+from lmi.crawler.store import CrawlStore
 
-_PLACEHOLDER_ROW = re.compile(r"\((?:\?\s*,\s*)*\?\)")
 REQUIRED = ("url", "title", "description_html")
 EARLIEST = date(1995, 1, 1)
 
@@ -53,176 +52,111 @@ class ValidationPipeline:
         return item
 
 
-def _row(item: JobPostingItem, run_id: str, digest: str) -> list[Any]:
-    return [
-        raw_id(item.source_id, item.url, digest), posting_key(item.source_id, item.url),
-        item.source_id, run_id, item.url, item.fetched_at, digest, item.title, item.employer,
-        item.description_html, item.date_posted, item.valid_through, item.location_raw,
-        item.address_locality, item.address_region, item.address_country, item.postal_code,
-        item.remote, item.industry, item.occupational_category, item.employment_type,
-        json.dumps(item.salary) if item.salary else None, item.identifier,
-        json.dumps(item.jsonld, ensure_ascii=False, default=str),
-    ]
+def fetch_counters(stats: Any) -> dict[str, int]:
+    """Pages fetched (real responses, 304s included), 304 answers and 200 answers."""
+    def get(key: str) -> int:
+        return int(stats.get_value(key, 0) or 0)
 
-
-def _multirow(statement: str, rows: int) -> str:
-    """Repeat the statement's single `(?, ?, ...)` row of placeholders `rows` times."""
-    match = _PLACEHOLDER_ROW.search(statement)
-    if match is None:
-        raise ValueError("statement has no (?, ...) row of placeholders")
-    repeated = ",\n".join([match.group(0)] * rows)
-    return statement[:match.start()] + repeated + statement[match.end():]
+    pages = get("response_received_count") - get("lmi/dropped")
+    return {"pages_fetched": max(0, pages), "not_modified": get("lmi/not_modified"),
+            "bodies_fetched": get("lmi/responses_ok")}
 
 
 class WarehousePipeline:
-    """Batch-insert raw postings and keep the crawl_runs row and counters current."""
+    """Store items through a CrawlStore and keep the crawl_runs row current."""
 
     def __init__(self, crawler: Any) -> None:
         settings = crawler.settings
         self.crawler = crawler
-        self.db_path = settings.get("LMI_DB")
-        self.source_id = settings.get("LMI_SOURCE_ID")
-        self.run_id = settings.get("LMI_RUN_ID") or uuid.uuid4().hex
-        self.batch_size = settings.getint("LMI_BATCH_SIZE", 100)
+        self.store = CrawlStore(settings.get("LMI_DB"), settings.get("LMI_SOURCE_ID") or "",
+                                settings.get("LMI_RUN_ID") or uuid.uuid4().hex,
+                                batch_size=settings.getint("LMI_BATCH_SIZE", 100),
+                                sample_limit=settings.getint("LMI_ERROR_SAMPLES", 10))
         self.progress_every = settings.getint("LMI_PROGRESS_EVERY", 25)
         self.progress_stdout = settings.getbool("LMI_PROGRESS_STDOUT", False)
-        self.sample_limit = settings.getint("LMI_ERROR_SAMPLES", 10)
-        self.counts: Counter[str] = Counter()
-        self.problems: Counter[str] = Counter()
-        self.samples: list[dict[str, str]] = []
-        self.buffer: list[list[Any]] = []
-        self.run_raw_ids: set[str] = set()
-        self.run_keys: set[str] = set()
+        self.validators = fresh_validators(crawler)
         self.items_seen = 0
-        self.con = None
+        self.shared: Any = None
+        if settings.get("LMI_REDIS_URL"):
+            from lmi.crawler.distributed import SharedCrawl
+            self.shared = SharedCrawl.from_crawler(crawler, lead=True)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> WarehousePipeline:
         pipeline = cls(crawler)
         # the close reason is only known to the spider_closed signal (sent after close_spider)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.on_problem, signal=problem_found)
+        if pipeline.shared is not None:
+            crawler.signals.connect(pipeline.spider_idle, signal=signals.spider_idle)
         return pipeline
+
+    @property
+    def run_id(self) -> str:
+        return self.store.run_id
 
     # ------------------------------------------------------------------ lifecycle
 
     def open_spider(self, spider: Any = None) -> None:
         spider = spider or self.crawler.spider
-        self.source_id = self.source_id or spider.source_id
-        self.started = _utcnow()
-        self.t0 = time.monotonic()
-        self.con = connect(self.db_path)
+        self.store.source_id = self.store.source_id or spider.source_id
         urls = list(getattr(spider, "start_urls", []))
         config = {"sitemap": bool(getattr(spider, "sitemap", False))}
-        name = urlsplit(urls[0]).netloc if urls else self.source_id
-        self.con.execute(sql("crawl/upsert_source"),
-                         [self.source_id, "jsonld", name, urls, json.dumps(config)])
-        self.con.execute(sql("crawl/start_run"), [self.run_id, self.source_id, self.started])
-        self._emit("start", run_id=self.run_id, source_id=self.source_id)
+        name = urlsplit(urls[0]).netloc if urls else self.store.source_id
+        family = self.crawler.settings.get("LMI_FAMILY") or "jsonld"
+        self.store.open(urls, family=family, name=name, config=config)
+        if self.shared is not None:
+            self.shared.start(drain=self._drain)
+        self._emit("start", run_id=self.store.run_id, source_id=self.store.source_id)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         self.items_seen += 1
-        if isinstance(item, PageProblemItem):
-            self._problem(item)
-        elif isinstance(item, JobPostingItem):
-            digest = content_hash(item.jsonld)
-            row = _row(item, self.run_id, digest)
-            if row[0] in self.run_raw_ids:
-                self.counts["duplicates_in_run"] += 1
-            else:
-                self.run_raw_ids.add(row[0])
-                self.counts["postings_seen"] += 1
-                self.buffer.append(row)
-                if len(self.buffer) >= self.batch_size:
-                    self._flush()
+        validators = None
+        if isinstance(item, JobPostingItem):
+            validators = self.validators.pop(item.url, None)
+        self.store.add_item(with_sample(self.crawler, item), validators)
         if self.items_seen % self.progress_every == 0:
-            self._emit("progress", **self._summary(final=False))
+            self._update_fetch_counts()
+            self._emit("progress", **self.store.summary(final=False))
         return item
 
+    def on_problem(self, problem: PageProblemItem) -> None:
+        self.store.add_problem(problem.kind, problem.url, problem.detail, problem.sample)
+
+    def spider_idle(self, spider: Any = None) -> None:
+        """Lead of a distributed crawl: store what workers pushed; stay open while they work."""
+        self._drain()
+        self.shared.keep_open_if_busy()
+
     def close_spider(self, spider: Any = None) -> None:
-        if self.con is not None:
-            self._flush()
+        if self.store.con is not None:
+            self._update_fetch_counts()
+            self.store.flush()
 
     def spider_closed(self, spider: Any = None, reason: str = "finished") -> None:
         """Final counts with the close reason, then close the DB and print the summary."""
-        if self.con is None:
+        if self.store.con is None:
             return
-        try:
-            self._flush()
-            summary = self._summary(final=True, reason=reason)
-            self._write_run(summary)
-        finally:
-            if self.con is not None:
-                self.con.close()
-                self.con = None
+        self._drain()
+        self._update_fetch_counts()
+        if self.shared is not None:
+            self.shared.finish()
+        summary = self.store.close(reason)
         self._emit("done", **summary)
 
     # ------------------------------------------------------------------ internals
 
-    def _problem(self, item: PageProblemItem) -> None:
-        self.problems[item.kind] += 1
-        if item.kind == "invalid":
-            self.counts["postings_invalid"] += 1
-        if item.kind in {"no_jsonld", "malformed_jsonld"}:
-            self.counts["pages_without_jsonld"] += 1
-        if sum(1 for s in self.samples if s["kind"] == item.kind) < self.sample_limit:
-            self.samples.append({"kind": item.kind, "url": item.url, "detail": item.detail})
+    def _drain(self) -> None:
+        if self.shared is not None and self.store.con is not None:
+            self.shared.drain_into(self.store)
 
-    def _flush(self) -> None:
-        if not self.buffer:
-            return
-        batch, self.buffer = self.buffer, []
-        raw_ids = [r[0] for r in batch]
-        keys = list({r[1] for r in batch})
-        stored = {r[0] for r in self.con.execute(sql("crawl/existing_raw_ids"),
-                                                 [raw_ids]).fetchall()}
-        known = {r[0] for r in self.con.execute(sql("crawl/existing_posting_keys"),
-                                                [keys]).fetchall()} | self.run_keys
-        fresh = []
-        for row in batch:
-            if row[0] in stored:
-                self.counts["postings_unchanged"] += 1
-                continue
-            self.counts["postings_changed" if row[1] in known else "postings_new"] += 1
-            self.run_keys.add(row[1])
-            fresh.append(row)
-        if fresh:
-            self.con.execute(_multirow(sql("crawl/insert_raw_posting"), len(fresh)),
-                             [value for row in fresh for value in row])
-        self._write_run(self._summary(final=False))
-
-    def _summary(self, *, final: bool, reason: str | None = None) -> dict[str, Any]:
-        stats = self.crawler.stats
-        pages = int(stats.get_value("response_received_count", 0) or 0)
-        status = "running"
-        if final:
-            status = "ok" if reason == "finished" and pages > 0 else "failed"
-        return {
-            "run_id": self.run_id, "source_id": self.source_id, "status": status,
-            "reason": reason, "started_at": self.started.isoformat(timespec="seconds"),
-            "elapsed_s": round(time.monotonic() - self.t0, 2), "pages_fetched": pages,
-            "postings_seen": self.counts["postings_seen"],
-            "postings_new": self.counts["postings_new"],
-            "postings_changed": self.counts["postings_changed"],
-            "postings_unchanged": self.counts["postings_unchanged"],
-            "postings_invalid": self.counts["postings_invalid"],
-            "pages_without_jsonld": self.counts["pages_without_jsonld"],
-            "duplicates_in_run": self.counts["duplicates_in_run"],
-            "pending": len(self.buffer), "problems": dict(self.problems),
-            "error_samples": list(self.samples),
-        }
-
-    def _write_run(self, summary: dict[str, Any]) -> None:
-        finished = _utcnow() if summary["status"] != "running" else None
-        self.con.execute(sql("crawl/update_run"), {
-            "run_id": self.run_id, "finished_at": finished, "status": summary["status"],
-            "pages_fetched": summary["pages_fetched"], "postings_seen": summary["postings_seen"],
-            "postings_new": summary["postings_new"],
-            "postings_changed": summary["postings_changed"],
-            "postings_unchanged": summary["postings_unchanged"],
-            "postings_invalid": summary["postings_invalid"],
-            "pages_without_jsonld": summary["pages_without_jsonld"],
-            "errors": json.dumps(summary["error_samples"]),
-        })
+    def _update_fetch_counts(self) -> None:
+        own = fetch_counters(self.crawler.stats)
+        remote = self.shared.worker_counts() if self.shared is not None else {}
+        for key, value in own.items():
+            self.store.fetch[key] = value + int(remote.get(key, 0))
+        if self.shared is not None:
+            self.store.workers = 1 + int(remote.get("workers", 0))
 
     def _emit(self, event: str, **payload: Any) -> None:
         if self.progress_stdout:

@@ -39,11 +39,23 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+REDIRECT_MAX_TIMES = 5                   # loops are caught earlier (problem "redirect_loop")
 DEPTH_LIMIT = 50                         # listings paginate deep, but not forever
 CLOSESPIDER_PAGECOUNT = 0                # 0 = no cap; the runner can set one
 
 LOG_LEVEL = os.environ.get("LMI_CRAWL_LOG_LEVEL", "INFO")
 LOG_FORMAT = "%(asctime)s [%(name)s] %(levelname)s: %(message)s"
+
+# Guards: allowed hosts only, back-off on 429/503, conditional requests, bad responses.
+DOWNLOADER_MIDDLEWARES = {
+    "lmi.crawler.middlewares.AllowedHostsMiddleware": 50,          # before robots.txt
+    "lmi.crawler.middlewares.RetryAfterMiddleware": 560,           # sees 429/503 before Retry
+    "lmi.crawler.conditional.ConditionalRequestMiddleware": 640,
+    "lmi.crawler.middlewares.ResponseGuardMiddleware": 650,        # sees 3xx before Redirect
+}
+SPIDER_MIDDLEWARES = {
+    "lmi.crawler.middlewares.CallbackErrorsMiddleware": 950,       # next to the spider
+}
 
 # Spiders parse, pipelines validate then store.
 ITEM_PIPELINES = {
@@ -60,3 +72,11 @@ LMI_PROGRESS_EVERY = 25       # one JSON progress line on stdout per this many i
 LMI_PROGRESS_STDOUT = False   # the runner turns this on in its child process
 LMI_ERROR_SAMPLES = 10        # problem samples kept per kind in crawl_runs.errors
 LMI_ALLOW = None              # regex on URLs to follow in listing mode (default: same path prefix)
+LMI_FAMILY = "jsonld"         # source family, recorded in `sources`
+LMI_ALLOWED_DOMAINS: list[str] = []   # hosts (and their subdomains) to fetch; [] = start URL hosts
+LMI_RETRY_AFTER_MAX = 120.0   # never pause a domain longer than this on 429/503 (seconds)
+LMI_BACKOFF_DEFAULT = 5.0     # pause on 429/503 without a Retry-After header (seconds)
+LMI_CONDITIONAL = True        # If-None-Match / If-Modified-Since for pages seen before
+LMI_HTTP_VALIDATORS: dict = {}  # {url: [etag, last_modified, posting_key]}; set by the runner
+LMI_REDIS_URL = None          # distributed mode: shared queue/dupefilter (set by the runner)
+LMI_ROLE = "lead"             # distributed mode: lead (writes the warehouse) | worker

@@ -9,5 +9,9 @@ UPDATE crawl_runs SET
     postings_unchanged = $postings_unchanged,
     postings_invalid = $postings_invalid,
     pages_without_jsonld = $pages_without_jsonld,
-    errors = $errors
+    errors = $errors,
+    not_modified = $not_modified,
+    bodies_fetched = $bodies_fetched,
+    problems = $problems,
+    workers = $workers
 WHERE run_id = $run_id;
