@@ -14,8 +14,9 @@ from lmi.cli.common import DEFAULT_DB, DbOption, FormatOption
 from lmi.cli.output import Format, console, fail, render
 from lmi.crawler.runner import CrawlError, run_crawl, settings_for
 
-SUMMARY_KEYS = ("pages_fetched", "postings_seen", "postings_new", "postings_changed",
-                "postings_unchanged", "postings_invalid", "pages_without_jsonld", "elapsed_s")
+SUMMARY_KEYS = ("pages_fetched", "bodies_fetched", "not_modified", "postings_seen",
+                "postings_new", "postings_changed", "postings_unchanged", "postings_invalid",
+                "pages_without_jsonld", "workers", "elapsed_s")
 
 
 def default_source_id(url: str) -> str:
@@ -37,6 +38,13 @@ def crawl(
                                           help="URLs are sitemaps (or robots.txt).")] = False,
     source_id: Annotated[str | None, typer.Option(
         "--source-id", help="Source id in the warehouse (default: jsonld:<host>).")] = None,
+    family: Annotated[str, typer.Option(
+        help="Spider family: jsonld, greenhouse, lever, ashby, jobbank, feed.")] = "jsonld",
+    redis: Annotated[str | None, typer.Option(
+        "--redis", help="Distributed mode: share the request queue through this redis URL.")]
+    = None,
+    workers: Annotated[int, typer.Option(min=1, help="Local crawler processes (with --redis).")]
+    = 1,
     db: DbOption = DEFAULT_DB,
     fmt: FormatOption = Format.table,
 ) -> None:
@@ -51,13 +59,21 @@ def crawl(
         lmi crawl https://careers.example.ca/jobs --db lmi.duckdb
 
         lmi crawl https://careers.example.ca/sitemap.xml --sitemap --source-id example
+
+        lmi crawl https://careers.example.ca/jobs --redis redis://10.0.0.5:6379/0 --workers 2
+
+    Other machines join a distributed crawl with
+    `python -m lmi.crawler.runner --join --redis URL` (see docs/crawling.md).
     """
     for url in urls:
         if urlsplit(url).scheme not in {"http", "https"}:
             raise fail(f"not an http(s) URL: {url}")
     source = source_id or default_source_id(urls[0])
     quiet = Format(fmt) is not Format.table
-    summary = _run(Path(db), source, urls, sitemap=sitemap, quiet=quiet)
+    if workers > 1 and not redis:
+        raise fail("--workers needs --redis (the workers share its request queue)")
+    summary = _run(Path(db), source, urls, sitemap=sitemap, quiet=quiet, family=family,
+                   redis_url=redis, workers=workers)
     meta = {"source_id": source, "run_id": summary.get("run_id"), "status": summary.get("status"),
             "db": str(db)}
     render(_summary_rows(summary), fmt, title=f"Crawl of {source}", meta=meta)
@@ -70,8 +86,9 @@ def crawl(
         raise fail(f"crawl of {source} failed ({summary.get('reason')}).{detail}", code=1)
 
 
-def _run(db: Path, source: str, urls: list[str], *, sitemap: bool,
-         quiet: bool) -> dict[str, Any]:
+def _run(db: Path, source: str, urls: list[str], *, sitemap: bool, quiet: bool,
+         family: str = "jsonld", redis_url: str | None = None,
+         workers: int = 1) -> dict[str, Any]:
     columns = (SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
                TextColumn("{task.fields[stats]}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True, disable=quiet) as progress:
@@ -88,7 +105,8 @@ def _run(db: Path, source: str, urls: list[str], *, sitemap: bool,
 
         try:
             return run_crawl(db, source, urls, sitemap=sitemap, on_progress=on_progress,
-                             settings=settings_for(urls))
+                             settings=settings_for(urls), family=family, redis_url=redis_url,
+                             workers=workers)
         except CrawlError as exc:
             raise fail(str(exc), code=1) from exc
 

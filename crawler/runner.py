@@ -168,6 +168,8 @@ def _crawl(config: dict[str, Any], settings_overrides: dict[str, Any]) -> None:
 
     settings = Settings()
     settings.setmodule("lmi.crawler.settings", priority="project")
+    settings.update(settings.getdict("FAMILY_SETTINGS").get(config["family"], {}),
+                    priority="project")
     settings.update(config.get("settings", {}), priority="cmdline")
     settings.update(settings_overrides, priority="cmdline")
     process = CrawlerProcess(settings)

@@ -80,3 +80,9 @@ LMI_CONDITIONAL = True        # If-None-Match / If-Modified-Since for pages seen
 LMI_HTTP_VALIDATORS: dict = {}  # {url: [etag, last_modified, posting_key]}; set by the runner
 LMI_REDIS_URL = None          # distributed mode: shared queue/dupefilter (set by the runner)
 LMI_ROLE = "lead"             # distributed mode: lead (writes the warehouse) | worker
+
+
+# Per-family politeness on top of the defaults (Scrapy ignores robots.txt Crawl-delay).
+FAMILY_SETTINGS: dict[str, dict[str, object]] = {
+    "jobbank": {"DOWNLOAD_DELAY": 5, "CONCURRENT_REQUESTS_PER_DOMAIN": 1},
+}
