@@ -65,7 +65,7 @@ def run_nightly(db: Path, sources: SourcesFile, *, force: bool = False,
                 log: Callable[[str], None] = print, expire_after_missed: int | None = None,
                 crawl_settings: dict[str, Any] | None = None) -> NightlyResult:
     """Crawl due sources, then normalise, extract, dedup and expire. Returns the run record."""
-    from lmi.crawler.runner import run_crawl
+    from lmi.crawler.runner import run_crawl, settings_for
     from lmi.crawler.settings import user_agent
     from lmi.demo.run import process_pending
 
@@ -87,8 +87,10 @@ def run_nightly(db: Path, sources: SourcesFile, *, force: bool = False,
         for source in due:
             entry: dict[str, Any] = {"source_id": source.id, "family": source.family}
             try:
-                summary = run_crawl(db, source.id, source.start_urls(), sitemap=source.sitemap,
-                                    family=source.family, settings=settings)
+                urls = source.start_urls()
+                summary = run_crawl(db, source.id, urls, sitemap=source.sitemap,
+                                    family=source.family,
+                                    settings={**settings_for(urls), **settings})
                 entry.update(status="ok" if summary.get("status", "ok") == "ok" else "failed",
                              **{k: v for k, v in summary.items() if k != "status"})
             except Exception as exc:  # noqa: BLE001 - one source failing must not stop the rest

@@ -13,6 +13,7 @@ import duckdb
 import numpy as np
 
 from lmi.config import cache_dir, sentence_model_path
+from lmi.warehouse.db import sql
 
 MODEL_ID = "all-MiniLM-L6-v2"
 DIM = 384
@@ -76,7 +77,7 @@ def get_encoder() -> Encoder:
 
 @dataclass
 class LabelIndex:
-    """A framework's labels (preferred + alternative) and their embeddings, rows grouped by skill."""
+    """A framework's labels (preferred + alternative) and embeddings, rows grouped by skill."""
 
     framework_id: str
     version: str | None
@@ -129,13 +130,10 @@ class LabelIndex:
 def framework_labels(con: duckdb.DuckDBPyConnection, framework_id: str
                      ) -> tuple[str | None, list[str], list[str], list[bool]]:
     """(version, skill id per label, label, is_preferred), grouped by skill, labels deduplicated."""
-    found = con.execute("SELECT version FROM frameworks WHERE framework_id = ?",
-                        [framework_id]).fetchone()
+    found = con.execute(sql("frameworks/version"), {"framework_id": framework_id}).fetchone()
     if found is None:
         raise KeyError(f"framework {framework_id!r} is not loaded")
-    rows = con.execute(
-        "SELECT skill_id, preferred_label, alt_labels FROM skills "
-        "WHERE framework_id = ? ORDER BY skill_id", [framework_id]).fetchall()
+    rows = con.execute(sql("frameworks/labels"), {"framework_id": framework_id}).fetchall()
     skill_ids: list[str] = []
     labels: list[str] = []
     is_pref: list[bool] = []

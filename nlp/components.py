@@ -1,0 +1,405 @@
+"""spaCy components: a framework-label ruler, heuristic candidate phrases, and a skill linker.
+
+Components get their framework data (label indexes, encoder) from `LinkingResources` registered
+under a key; the key, thresholds and span groups are ordinary config values, so a pipeline is
+assembled with `nlp.add_pipe(name, config=...)`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from spacy.lang.en.stop_words import STOP_WORDS
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from lmi.nlp.embeddings import Encoder, LabelIndex
+from lmi.nlp.ranker import SkillRanker
+from lmi.nlp.types import SkillMention, UnlinkedPhrase
+
+RULER_KEY = "skill_candidates"
+PHRASE_KEY = "phrase_candidates"
+MAX_PHRASE_TOKENS = 6
+COMMON_WORD_LABELS = 150    # a one-word alt label occurring in this many labels is too generic
+
+# Single words that are labels somewhere in ESCO/O*NET but mean nothing on their own in a posting.
+GENERIC_WORDS = {
+    "ability", "absorb", "assembly", "brands", "business", "communicating", "correspondence",
+    "data", "delight", "design", "detect", "development", "education", "experience",
+    "information", "interaction", "knowledge", "management", "office", "patterns", "persist",
+    "planning", "quality", "reproduction", "safety", "separation", "service", "skills",
+    "sounds", "support", "team", "training", "work", "conversation", "packing", "project",
+    "engineering", "lead", "current", "scale", "processes", "language", "plan", "balance",
+    "interview", "form", "equipment", "source", "energy", "space", "choose", "survey", "scheme",
+    "transport", "fuel", "warehouse", "reporting", "drilling", "process", "products", "tools",
+    "systems", "operations", "strategy", "solutions", "technology", "services", "field",
+    "term", "standard", "chip",
+}
+# Multi-word labels that read as ordinary job-ad prose rather than a skill.
+GENERIC_PHRASES = {"be responsible", "application procedure", "application process",
+                   "personal development", "take responsibility", "work independently",
+                   "after the deadline"}
+# Product names that are also everyday words: matched only case-sensitively ("Excel", not "excel").
+AMBIGUOUS_NAMES = {
+    "access", "excel", "word", "outlook", "teams", "chrome", "edge", "go", "swift", "rust",
+    "spark", "sketch", "box", "slack", "zoom", "make", "notes", "pages", "numbers", "keynote",
+    "visio", "project", "basic", "less", "assembly", "ruby", "shell", "hive", "pig", "dart",
+}
+# Words about the job itself, not a skill: a phrase made only of these (and fillers) is skipped.
+JOB_WORDS = {
+    "job", "role", "position", "company", "industry", "team", "teams", "engineer", "engineers",
+    "developer", "developers", "manager", "specialist", "specialists", "senior", "junior", "lead",
+    "description", "type", "size", "level", "time", "salary", "benefits", "location", "office",
+    "opportunity", "opportunities", "candidate", "candidates", "employer", "employees", "staff",
+    "department", "organization", "organisation", "title", "reports", "responsibilities",
+    "duties", "day", "days", "week", "weeks", "month", "months", "full", "part", "private",
+}
+# Words that introduce or qualify a requirement rather than name the skill.
+FILLER_WORDS = STOP_WORDS | {
+    "experience", "experienced", "knowledge", "ability", "abilities", "proficiency", "proficient",
+    "familiarity", "familiar", "understanding", "strong", "excellent", "good", "solid",
+    "proven", "demonstrated", "working", "hands", "skills", "skill", "required", "requirement",
+    "requirements", "preferred", "plus", "asset", "years", "year", "minimum", "etc", "e.g.",
+    "i.e.", "including", "related", "relevant", "must", "ideally", "expertise", "background",
+    "advanced", "basic", "great", "previous", "ideal", "candidate", "willingness", "able",
+    "capable", "capability", "capabilities", "competency", "competencies", "degree",
+}
+SPLIT_WORDS = {"and", "or", "&", "as", "well", "including", "such", "like", "e.g.", "i.e.",
+               "etc", "while", "but", "also", "plus", "with", "using", "through", "within"}
+PREPOSITIONS = {"across", "for", "in", "on", "at", "from", "by", "to", "of", "into", "under",
+                "over", "between", "among", "per", "via", "throughout", "towards", "toward"}
+_SEGMENT_PUNCT = re.compile(r"^[.,;:!?()\[\]{}\"'•·*|–—…]+$")
+
+
+@dataclass
+class LinkingResources:
+    """Label indexes per framework plus the encoder shared by the ruler and the linker."""
+
+    indexes: dict[str, LabelIndex]
+    encoder: Encoder
+    rankers: dict[str, SkillRanker] = field(default_factory=dict)
+    generic_labels: set[str] = field(default_factory=set)   # labels the ruler judged too generic
+
+    def __post_init__(self) -> None:
+        self.rankers = {fw: SkillRanker(ix, self.encoder) for fw, ix in self.indexes.items()}
+
+
+_RESOURCES: dict[str, LinkingResources] = {}
+
+
+def register_resources(resources: LinkingResources, key: str | None = None) -> str:
+    """Make resources available to components configured with `resources=<key>`."""
+    key = key or f"lmi-{uuid.uuid4().hex[:12]}"
+    _RESOURCES[key] = resources
+    return key
+
+
+def get_resources(key: str) -> LinkingResources:
+    if key not in _RESOURCES:
+        raise KeyError(f"no LinkingResources registered as {key!r}; call register_resources()")
+    return _RESOURCES[key]
+
+
+for _name in ("skills", "unlinked"):
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default=None)
+
+
+# ---------------------------------------------------------------- ruler
+
+def clean_label(label: str) -> str:
+    """Collapse whitespace and strip stray edge punctuation ('OttoQL,' -> 'OttoQL')."""
+    return re.sub(r"\s+", " ", label).strip().strip(",;:").strip()
+
+
+def label_match_mode(label: str) -> str | None:
+    """'lower' (case-insensitive), 'orth' (case-sensitive) or None (too generic to match)."""
+    words = label.split()
+    if (len(label) < 2 or all(w.lower() in STOP_WORDS for w in words)
+            or label.lower() in GENERIC_PHRASES):
+        return None
+    if len(words) == 1:
+        low = label.lower()
+        if low in GENERIC_WORDS and low not in AMBIGUOUS_NAMES:
+            return None
+        if low in AMBIGUOUS_NAMES:
+            return "orth" if label != low else None
+        if len(label) <= 3 or label.isupper() and len(label) <= 5:
+            return "orth" if label != low and not label.isdigit() else None
+    return "lower"
+
+
+class SkillRuler:
+    """Matches framework labels (preferred and alternative) and writes doc.spans[RULER_KEY]."""
+
+    def __init__(self, nlp: Language, name: str, resources: str, framework_ids: list[str],
+                 span_key: str) -> None:
+        self.name, self.span_key = name, span_key
+        res = get_resources(resources)
+        self.framework_ids = framework_ids or list(res.indexes)
+        self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.orth = PhraseMatcher(nlp.vocab, attr="ORTH")
+        self.pattern_count = 0
+        self.generic_labels = res.generic_labels
+        for fw in self.framework_ids:
+            self._add_framework(nlp, fw, res.indexes[fw])
+
+    def _add_framework(self, nlp: Language, fw: str, index: LabelIndex) -> None:
+        patterns: dict[tuple[str, str], list[str]] = {}
+        word_freq = Counter(w for label in index.labels for w in set(label.lower().split()))
+        for skill_id, label, pref in zip(index.skill_ids, index.labels, index.is_preferred,
+                                         strict=True):
+            method = "exact" if pref else "alt_label"
+            if not pref and label.islower() and word_freq[label] >= COMMON_WORD_LABELS:
+                self.generic_labels.add(label)  # one-word synonym used in many labels ("conduct")
+                continue
+            variants = [clean_label(label)]
+            if pref and "(" in label:
+                variants.append(clean_label(re.sub(r"\s*\([^)]*\)", "", label)))
+            for variant in variants:
+                mode = label_match_mode(variant)
+                if mode is None:
+                    if len(variant) > 3:        # generic, not merely short ("git" stays linkable)
+                        self.generic_labels.add(variant.lower())
+                else:
+                    key = f"{method}|{fw}|{skill_id}"
+                    patterns.setdefault((key, mode), []).append(variant)
+        by_mode: dict[str, list[tuple[str, str]]] = {"lower": [], "orth": []}
+        for (key, mode), texts in patterns.items():
+            by_mode[mode].extend((key, t) for t in dict.fromkeys(texts))
+        for mode, matcher in (("lower", self.lower), ("orth", self.orth)):
+            items = by_mode[mode]
+            docs = nlp.tokenizer.pipe(t for _, t in items)
+            for key, group in itertools.groupby(zip(items, docs, strict=True),
+                                                key=lambda x: x[0][0]):
+                matcher.add(key, [d for _, d in group])
+                self.pattern_count += 1
+
+    def __call__(self, doc: Doc) -> Doc:
+        matches = [(doc.vocab.strings[m], s, e) for m, s, e in
+                   itertools.chain(self.lower(doc), self.orth(doc))]
+        extents = filter_spans([Span(doc, s, e) for _, s, e in set(matches)])
+        keep = {(sp.start, sp.end) for sp in extents}
+        best: dict[tuple[int, int, str], tuple[str, str]] = {}
+        for key, s, e in sorted(matches):
+            if (s, e) not in keep:
+                continue
+            method, fw, skill_id = key.split("|", 2)
+            current = best.get((s, e, fw))
+            if current is None or (method == "exact" and current[0] != "exact"):
+                best[(s, e, fw)] = (method, skill_id)
+        spans = [Span(doc, s, e, label=method, kb_id=f"{fw}|{skill_id}")
+                 for (s, e, fw), (method, skill_id) in sorted(best.items())]
+        doc.spans[self.span_key] = spans
+        return doc
+
+
+@Language.factory("lmi_skill_ruler",
+                  default_config={"resources": "", "framework_ids": [], "span_key": RULER_KEY})
+def make_skill_ruler(nlp: Language, name: str, resources: str, framework_ids: list[str],
+                     span_key: str) -> SkillRuler:
+    """Exact and alternative-label matches of the configured frameworks."""
+    return SkillRuler(nlp, name, resources, framework_ids, span_key)
+
+
+# ---------------------------------------------------------------- candidate phrases
+
+def _is_break(token) -> bool:
+    return (token.is_space or "\n" in token.text or token.lower_ in SPLIT_WORDS
+            or bool(_SEGMENT_PUNCT.match(token.text)))
+
+
+def _trim(tokens: list) -> list:
+    start, end = 0, len(tokens)
+    while start < end and (tokens[start].lower_ in FILLER_WORDS or not tokens[start].is_alpha
+                           and not tokens[start].like_num and len(tokens[start]) == 1):
+        start += 1
+    while end > start and (tokens[end - 1].lower_ in FILLER_WORDS or tokens[end - 1].is_punct):
+        end -= 1
+    return tokens[start:end]
+
+
+def _useful(tokens: list) -> bool:
+    content = [t for t in tokens if t.is_alpha and len(t) > 1
+               and t.lower_ not in FILLER_WORDS and t.lower_ not in JOB_WORDS]
+    if not content or any(t.like_url or t.like_email for t in tokens):
+        return False
+    return not (len(tokens) == 1 and tokens[0].lower_ in GENERIC_WORDS)
+
+
+def candidate_phrases(doc: Doc, blocked: Iterable[Span]) -> list[Span]:
+    """Clauses split at punctuation, conjunctions and known matches, trimmed to 1-6 tokens."""
+    taken = set()
+    for span in blocked:
+        taken.update(range(span.start, span.end))
+    segments: list[list] = [[]]
+    for token in doc:
+        if token.i in taken or _is_break(token):
+            segments.append([])
+        else:
+            segments[-1].append(token)
+    out: dict[tuple[int, int], Span] = {}
+    for seg in segments:
+        # the whole clause, plus its chunks between prepositions ("managing projects | teams"),
+        # plus, for long clauses, its chunks between stop words; the linker picks the best.
+        pieces = [seg, *_chunks(seg, PREPOSITIONS)]
+        if len(_trim(seg)) > MAX_PHRASE_TOKENS:
+            pieces += _chunks(seg, STOP_WORDS)
+        for piece in pieces:
+            piece = _trim(piece)
+            if 0 < len(piece) <= MAX_PHRASE_TOKENS and _useful(piece):
+                out[(piece[0].i, piece[-1].i + 1)] = doc[piece[0].i:piece[-1].i + 1]
+    return [out[k] for k in sorted(out)]
+
+
+def _chunks(tokens: list, separators: set[str]) -> list[list]:
+    groups = [list(g) for sep, g in itertools.groupby(
+        tokens, key=lambda t: t.lower_ in separators) if not sep]
+    return groups if len(groups) > 1 else []
+
+
+class CandidatePhrases:
+    """Writes skill-like phrases that do not overlap ruler matches to doc.spans[span_key]."""
+
+    def __init__(self, name: str, span_key: str, block_keys: list[str]) -> None:
+        self.name, self.span_key, self.block_keys = name, span_key, block_keys
+
+    def __call__(self, doc: Doc) -> Doc:
+        blocked = [sp for key in self.block_keys if key in doc.spans for sp in doc.spans[key]]
+        doc.spans[self.span_key] = candidate_phrases(doc, blocked)
+        return doc
+
+
+@Language.factory("lmi_candidate_phrases",
+                  default_config={"span_key": PHRASE_KEY, "block_keys": [RULER_KEY]})
+def make_candidate_phrases(nlp: Language, name: str, span_key: str,
+                           block_keys: list[str]) -> CandidatePhrases:
+    """Heuristic candidate phrases for semantic linking."""
+    return CandidatePhrases(name, span_key, block_keys)
+
+
+# ---------------------------------------------------------------- linker
+
+class SkillLinker:
+    """Turns span groups into SkillMentions (doc._.skills) and UnlinkedPhrases (doc._.unlinked)."""
+
+    def __init__(self, name: str, resources: str, span_keys: list[str], threshold: float,
+                 single_word_threshold: float, unlinked_floor: float, exact_confidence: float,
+                 alt_confidence: float) -> None:
+        self.name = name
+        self.resources = get_resources(resources)
+        self.span_keys, self.threshold, self.unlinked_floor = span_keys, threshold, unlinked_floor
+        self.single_word_threshold = max(threshold, single_word_threshold)
+        self.confidence = {"exact": exact_confidence, "alt_label": alt_confidence}
+
+    def __call__(self, doc: Doc) -> Doc:
+        return next(self.pipe([doc]))
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
+        """Link a batch at once: every candidate phrase of the batch is encoded in one call."""
+        batch: list[Doc] = []
+        for doc in docs:
+            batch.append(doc)
+            if len(batch) >= batch_size:
+                yield from self._link_batch(batch)
+                batch = []
+        if batch:
+            yield from self._link_batch(batch)
+
+    def _link_batch(self, docs: list[Doc]) -> list[Doc]:
+        candidates = [self._semantic_candidates(doc) for doc in docs]
+        phrases = list(dict.fromkeys(sp.text for spans in candidates for sp in spans))
+        ranked = {fw: dict(zip(phrases, ranker.rank(phrases, k=1), strict=True))
+                  for fw, ranker in self.resources.rankers.items()} if phrases else {}
+        for doc, spans in zip(docs, candidates, strict=True):
+            mentions = self._ruler_mentions(doc)
+            unlinked = []
+            for span, guesses in self._best_non_overlapping(spans, ranked):
+                bar = self.single_word_threshold if len(span) == 1 else self.threshold
+                if span.text.lower() in self.resources.generic_labels:
+                    continue    # the ruler refused this label as too generic; so do we
+                linked = [g for g in guesses if g[0] >= bar]
+                for score, fw, skill_id in linked:
+                    mentions.append(self._mention(doc, span, fw, skill_id, score, "semantic"))
+                if not linked and guesses[0][0] >= self.unlinked_floor:
+                    score, fw, skill_id = guesses[0]
+                    unlinked.append(UnlinkedPhrase(span.text, span.start_char, span.end_char,
+                                                   fw, skill_id, round(score, 4)))
+            doc._.skills = dedupe(mentions)
+            doc._.unlinked = sorted(unlinked, key=lambda u: (u.start, u.end))
+        return docs
+
+    @staticmethod
+    def _best_non_overlapping(spans: list[Span], ranked: dict[str, dict]
+                              ) -> list[tuple[Span, list[tuple[float, str, str]]]]:
+        """Overlapping candidates compete: the best-scoring one is kept (greedy, by score)."""
+        scored = []
+        for span in spans:
+            guesses = sorted(((top[0][1], fw, top[0][0]) for fw, by_phrase in ranked.items()
+                              if (top := by_phrase[span.text])), reverse=True)
+            if guesses:
+                scored.append((guesses[0][0], -len(span), span, guesses))
+        taken: list[tuple[int, int]] = []
+        kept = []
+        for _, _, span, guesses in sorted(scored, key=lambda x: (-x[0], x[1], x[2].start)):
+            if all(span.end_char <= s or span.start_char >= e for s, e in taken):
+                taken.append((span.start_char, span.end_char))
+                kept.append((span, guesses))
+        return sorted(kept, key=lambda x: x[0].start)
+
+    def _semantic_candidates(self, doc: Doc) -> list[Span]:
+        spans = [sp for key in self.span_keys if key in doc.spans for sp in doc.spans[key]
+                 if not sp.kb_id_]
+        unique = {(sp.start_char, sp.end_char): sp for sp in spans}
+        return [unique[k] for k in sorted(unique)]
+
+    def _ruler_mentions(self, doc: Doc) -> list[SkillMention]:
+        out = []
+        for key in self.span_keys:
+            for span in doc.spans.get(key, []):
+                if span.kb_id_ and "|" in span.kb_id_:
+                    fw, skill_id = span.kb_id_.split("|", 1)
+                    if fw in self.resources.indexes:
+                        conf = self.confidence.get(span.label_, self.confidence["alt_label"])
+                        out.append(self._mention(doc, span, fw, skill_id, conf, span.label_))
+        return out
+
+    def _mention(self, doc: Doc, span: Span, fw: str, skill_id: str, confidence: float,
+                 method: str) -> SkillMention:
+        label = self.resources.indexes[fw].preferred.get(skill_id, skill_id)
+        return SkillMention(fw, skill_id, label, doc.text[span.start_char:span.end_char],
+                            span.start_char, span.end_char,
+                            round(min(1.0, max(0.0, float(confidence))), 4), method)
+
+
+def dedupe(mentions: list[SkillMention]) -> list[SkillMention]:
+    """One mention per (framework, skill): the most confident, earliest on ties; text order."""
+    best: dict[tuple[str, str], SkillMention] = {}
+    for m in sorted(mentions, key=lambda m: (m.start, m.end)):
+        key = (m.framework_id, m.skill_id)
+        if key not in best or m.confidence > best[key].confidence:
+            best[key] = m
+    return sorted(best.values(), key=lambda m: (m.start, m.end, m.framework_id))
+
+
+@Language.factory("lmi_skill_linker", default_config={
+    "resources": "", "span_keys": [RULER_KEY, PHRASE_KEY], "threshold": 0.75,
+    "single_word_threshold": 0.9, "unlinked_floor": 0.6, "exact_confidence": 0.95,
+    "alt_confidence": 0.9})
+def make_skill_linker(nlp: Language, name: str, resources: str, span_keys: list[str],
+                      threshold: float, single_word_threshold: float, unlinked_floor: float,
+                      exact_confidence: float, alt_confidence: float) -> SkillLinker:
+    """Link ruler spans directly and other candidates by embedding similarity.
+
+    A one-word candidate ("clients", "risk") needs single_word_threshold (never below threshold):
+    lone words are similar to many labels. Unlinked phrases are kept from unlinked_floor up.
+    """
+    return SkillLinker(name, resources, span_keys, threshold, single_word_threshold,
+                       unlinked_floor, exact_confidence, alt_confidence)
