@@ -28,15 +28,18 @@ def build_extractor(con: duckdb.DuckDBPyConnection) -> Any:
 
 @app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="Catalogue CSV or JSON file.")],
+    file: Annotated[Path, typer.Argument(
+        help="Catalogue file: CSV, JSON, YAML, Open Badges 3.0 or CTDL JSON-LD.")],
     db: DbOption = DEFAULT_DB,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Import a catalogue and map each learning outcome to framework skills.
 
     CSV columns: title, provider, description, learning_outcomes (separated by '|' or
-    newlines), optional id. JSON: a list of objects with the same keys. Re-importing updates
-    credentials in place.
+    newlines), optional id. JSON / YAML: a list of objects with the same keys. Open Badges 3.0
+    (AchievementCredential or Achievement: name, description, criteria.narrative,
+    alignment[].targetName) and Credential Engine CTDL (ceterms:name, ceterms:description,
+    ceterms:teaches targetNodeName) JSON-LD are read too. Re-importing updates in place.
 
     Example:  lmi credentials import lmi/demo/sample_catalogue.csv --db demo.duckdb
     """

@@ -226,3 +226,78 @@ def test_cli_errors(tmp_path, monkeypatch):
     result = runner.invoke(app, ["credentials", "import", str(bad), "--db", str(db)], env=ENV)
     assert result.exit_code == 2
     assert "bad.csv, line 2: missing title" in " ".join(result.output.split())
+
+
+# ---------------------------------------------------------------- YAML, Open Badges 3.0, CTDL
+
+OB3 = {
+    "@context": ["https://www.w3.org/ns/credentials/v2",
+                 "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+    "type": ["VerifiableCredential", "OpenBadgeCredential"],
+    "issuer": {"id": "https://college.example/issuer", "type": ["Profile"],
+               "name": "Acme College"},
+    "credentialSubject": {"type": ["AchievementSubject"], "achievement": {
+        "id": "https://college.example/achievements/py", "type": ["Achievement"],
+        "name": "Python Badge", "description": "Scripting basics.",
+        "criteria": {"narrative": "- Write Python scripts\n- Query data with SQL"},
+        "alignment": [{"type": ["Alignment"], "targetName": "manage inventory",
+                       "targetUrl": "https://example.org/skills/inv"}]}},
+}
+CTDL = {
+    "@context": "https://credreg.net/ctdl/schema/context/json",
+    "@graph": [
+        {"@id": "https://example.org/resources/ce-1", "@type": "ceterms:Certificate",
+         "ceterms:ctid": "ce-1", "ceterms:name": {"en-US": "Forklift Certificate"},
+         "ceterms:description": {"en-US": "Warehouse operations."},
+         "ceterms:teaches": [
+             {"@type": "ceterms:CredentialAlignmentObject",
+              "ceterms:targetNodeName": {"en-US": "Operate a forklift safely"}},
+             {"@type": "ceterms:CredentialAlignmentObject",
+              "ceterms:targetNode": "https://example.org/resources/ce-comp-1"}]},
+        {"@id": "https://example.org/resources/ce-comp-1", "@type": "ceasn:Competency",
+         "ceasn:competencyText": {"en-US": "Serve customers at the counter"}},
+    ],
+}
+
+
+def _skills_of(con, credential_id):
+    return sorted(r[0] for r in con.execute(
+        "SELECT DISTINCT skill_id FROM credential_skills WHERE credential_id = ?",
+        [credential_id]).fetchall())
+
+
+def test_import_open_badges_3(con, tmp_path):
+    path = _write(tmp_path, "badge.json", json.dumps(OB3))
+    summary = import_catalogue(con, path, FakeExtractor())
+    assert summary["credentials"] == 1 and summary["outcomes"] == 3
+    cred = show_credential(con, "https://college.example/achievements/py")
+    assert cred["title"] == "Python Badge" and cred["provider"] == "Acme College"
+    assert [o["text"] for o in cred["outcomes"]][:2] == ["Write Python scripts",
+                                                         "Query data with SQL"]
+    assert "https://example.org/skills/inv" in cred["outcomes"][2]["text"]
+    assert _skills_of(con, "https://college.example/achievements/py") == ["inv", "py", "sql"]
+
+
+def test_import_ctdl_graph(con, tmp_path):
+    path = _write(tmp_path, "ctdl.jsonld", json.dumps(CTDL))
+    summary = import_catalogue(con, path, FakeExtractor())
+    assert summary["credentials"] == 1
+    cred = show_credential(con, "ce-1")
+    assert cred["title"] == "Forklift Certificate"
+    assert cred["description"] == "Warehouse operations."
+    assert [o["text"] for o in cred["outcomes"]] == ["Operate a forklift safely",
+                                                     "Serve customers at the counter"]
+    assert _skills_of(con, "ce-1") == ["cust", "fork"]
+
+
+def test_import_yaml_and_its_errors(con, tmp_path):
+    good = _write(tmp_path, "cat.yaml", "credentials:\n  - title: SQL Basics\n"
+                                        "    provider: Acme\n    learning_outcomes:\n"
+                                        "      - Write SQL queries\n      - Count inventory\n")
+    assert import_catalogue(con, good, FakeExtractor())["skill_links"] == 2
+    bad = _write(tmp_path, "bad.yml", "credentials:\n  - title: [unclosed\n")
+    with pytest.raises(CatalogueError, match="bad.yml.*YAML"):
+        import_catalogue(con, bad, FakeExtractor())
+    wrong = _write(tmp_path, "wrong.yaml", "- title: X\n  outcomes: [a]\n")
+    with pytest.raises(CatalogueError, match="unknown field"):
+        import_catalogue(con, wrong, FakeExtractor())

@@ -14,10 +14,13 @@ import pytest
 from typer.testing import CliRunner
 
 from lmi.cli.main import app
+from lmi.warehouse.aggregates import aggregates_fresh, refresh_aggregates
 from lmi.warehouse.db import WarehouseError, connect
 from lmi.warehouse.emerging import benjamini_hochberg, two_proportion_z
+from lmi.warehouse.emerging_report import emerging_skills
 from lmi.warehouse.filters import Filters, resolve_filters
-from lmi.warehouse.reports import alignment_score, emerging_skills, gap_report, top_skills
+from lmi.warehouse.gaps import alignment_score, gap_report
+from lmi.warehouse.reports import compare_skills, top_skills
 
 runner = CliRunner()
 ENV = {"COLUMNS": "250", "NO_COLOR": "1"}
@@ -107,12 +110,12 @@ def opened():
 
 
 def _counts(rows):
-    return {r["skill_id"]: (r["postings"], pytest.approx(r["share"])) for r in rows}
+    return {r["skill_id"]: (r["jobs"], pytest.approx(r["share"])) for r in rows}
 
 
 def test_top_skills_counts_and_shares(small_db, opened):
     con = opened(small_db)
-    rows, meta = top_skills(con, Filters())
+    rows, meta = top_skills(con, Filters(), floor=0)
     assert [r["skill_id"] for r in rows] == ["A", "B", "C"]
     assert _counts(rows) == {"A": (6, 0.6), "B": (3, 0.3), "C": (1, 0.1)}
     assert rows[0]["label"] == "Alpha skill" and rows[0]["skill_type"] == "skill"
@@ -120,14 +123,14 @@ def test_top_skills_counts_and_shares(small_db, opened):
     assert meta["first_posted"] == dt.date(2024, 6, 1)
     assert meta["last_posted"] == dt.date(2024, 6, 20)       # P10 dated by first_seen
     assert meta["frameworks"] == ["test 0.1"] and meta["extractor_versions"] == ["x-1"]
-    assert len(top_skills(con, Filters(), limit=2)[0]) == 2
+    assert len(top_skills(con, Filters(), limit=2, floor=0)[0]) == 2
 
 
 def test_duplicate_postings_count_once(small_db, opened):
     con = opened(small_db)
     con.execute("INSERT INTO posting_clusters VALUES ('P01', 'P01', true, 'text'), "
                 "('P02', 'P01', false, 'text'), ('P03', 'P03', true, 'unique')")
-    rows, meta = top_skills(con, Filters())
+    rows, meta = top_skills(con, Filters(), floor=0)
     assert meta["postings"] == 9
     assert _counts(rows) == {"A": (5, 5 / 9), "B": (2, 2 / 9), "C": (1, 1 / 9)}
 
@@ -145,7 +148,7 @@ def test_duplicate_postings_count_once(small_db, opened):
 ])
 def test_top_skills_filters(small_db, filters, expected, total, opened):
     con = opened(small_db)
-    rows, meta = top_skills(con, filters)
+    rows, meta = top_skills(con, filters, floor=0)
     assert _counts(rows) == expected
     assert meta["postings"] == total
 
@@ -309,7 +312,7 @@ def _catalogue(con):
 def test_gap_report_coverage_and_alignment(small_db, opened):
     con = opened(small_db)
     _catalogue(con)
-    report = gap_report(con, Filters(), limit=3)
+    report = gap_report(con, Filters(), limit=3, floor=0)
     skills = {r["skill_id"]: r for r in report["skills"]}
     assert skills["A"]["coverage"] == "covered"
     assert skills["A"]["covered_by"] == ["Alpha course", "Mixed course"]
@@ -324,7 +327,7 @@ def test_gap_report_coverage_and_alignment(small_db, opened):
     assert creds["c3"]["mapped_skills"] == 2                             # E mapped twice
     assert creds["c3"]["share_in_demand"] == 0.5 and creds["c3"]["alignment"] == 0.5
     assert [r["credential_id"] for r in report["credentials"]] == ["c1", "c3", "c2"]
-    strict = gap_report(con, Filters(), limit=3, in_demand_share=0.7)
+    strict = gap_report(con, Filters(), limit=3, in_demand_share=0.7, floor=0)
     c1 = next(r for r in strict["credentials"] if r["credential_id"] == "c1")
     assert c1["in_demand_skills"] == 0 and c1["alignment"] == pytest.approx(0.6 / 0.7)
 
@@ -332,11 +335,11 @@ def test_gap_report_coverage_and_alignment(small_db, opened):
 def test_gap_report_respects_filters_and_emerging(small_db, trend_db, opened):
     con = opened(small_db)
     _catalogue(con)
-    bc = gap_report(con, Filters(region="BC"), limit=5)
+    bc = gap_report(con, Filters(region="BC"), limit=5, floor=0)
     assert {r["skill_id"] for r in bc["skills"]} == {"B", "C"}
     assert next(r for r in bc["credentials"] if r["credential_id"] == "c1")["alignment"] == 0.0
     trend = opened(trend_db)
-    result = gap_report(trend, Filters(), limit=1, min_count=20)
+    result = gap_report(trend, Filters(), limit=1, min_count=20, floor=0)
     rows = {r["skill_id"]: r for r in result["skills"]}
     assert rows["G"]["emerging"] and rows["G"]["growth"] == pytest.approx(8.0)
     assert rows["G"]["coverage"] == "uncovered" and len(rows) == 2      # top-1 (D2) + G
@@ -361,8 +364,9 @@ def test_cli_unknown_region_exit_code(small_db):
 
 
 def test_cli_formats_agree(small_db, opened):
-    args = ["skills", "top", "--db", str(small_db), "--region", "Alberta"]
-    expected, _ = top_skills(opened(small_db, read_only=True), Filters(region="Alberta"))
+    args = ["skills", "top", "--db", str(small_db), "--region", "Alberta", "--floor", "0"]
+    expected, _ = top_skills(opened(small_db, read_only=True), Filters(region="Alberta"),
+                             floor=0)
     as_json = runner.invoke(app, [*args, "--format", "json"], env=ENV)
     assert as_json.exit_code == 0, as_json.output
     payload = json.loads(as_json.stdout)
@@ -391,23 +395,151 @@ def test_cli_emerging_and_gaps(trend_db, small_db, opened):
     con = opened(small_db)
     _catalogue(con)
     con.close()
-    gaps = runner.invoke(app, ["report", "gaps", "--db", str(small_db), "--format", "json"],
+    gaps = runner.invoke(app, ["report", "gaps", "--db", str(small_db), "--format", "json",
+                                "--floor", "0"],
                          env=ENV)
     assert gaps.exit_code == 0, gaps.output
     payload = json.loads(gaps.stdout)
     assert {r["skill_id"]: r["coverage"] for r in payload["skills"]} == {
         "A": "covered", "B": "partly covered", "C": "uncovered"}
     creds = runner.invoke(app, ["report", "gaps", "--db", str(small_db), "--format", "csv",
-                                "--part", "credentials"], env=ENV)
+                                "--part", "credentials", "--floor", "0"], env=ENV)
     parsed = {r["credential_id"]: float(r["alignment"])
               for r in csv.DictReader(io.StringIO(creds.stdout))}
     assert parsed == {r["credential_id"]: r["alignment"] for r in payload["credentials"]}
     no_part = runner.invoke(app, ["report", "gaps", "--db", str(small_db), "--format", "csv"],
                             env=ENV)
     assert no_part.exit_code == 2 and "--part" in no_part.output
-    human = runner.invoke(app, ["report", "gaps", "--db", str(small_db)], env=ENV)
+    human = runner.invoke(app, ["report", "gaps", "--db", str(small_db), "--floor", "0"],
+                          env=ENV)
     assert "1 covered, 1 partly covered, 1 uncovered" in " ".join(human.output.split())
     values = runner.invoke(app, ["report", "values", "region", "--db", str(small_db), "--format",
                                  "csv"], env=ENV)
     assert {"AB", "4830", "5930"} <= {r["value"] for r in csv.DictReader(io.StringIO(
         values.stdout))}
+
+
+# ---------------------------------------------------------------- v2: floor, LQ, compare, period
+
+def test_suppression_marks_small_cells(small_db, opened):
+    rows, meta = top_skills(opened(small_db), Filters(), floor=4)
+    by_id = {r["skill_id"]: r for r in rows}
+    assert by_id["A"]["jobs"] == 6 and not by_id["A"]["suppressed"]
+    assert by_id["B"]["suppressed"] and by_id["B"]["jobs"] is None and by_id["B"]["share"] is None
+    assert set(by_id) == {"A", "B", "C"}                     # kept, not dropped
+    whole, _ = top_skills(opened(small_db), Filters(), floor=11)   # 10 jobs < floor: all hidden
+    assert all(r["suppressed"] for r in whole)
+
+
+def test_location_quotient_against_national(small_db, opened):
+    rows, meta = top_skills(opened(small_db), Filters(region="BC"), floor=0)
+    b = next(r for r in rows if r["skill_id"] == "B")
+    assert b["share"] == pytest.approx(1 / 4) and b["national_share"] == pytest.approx(3 / 10)
+    assert b["lq"] == pytest.approx((1 / 4) / (3 / 10))
+    assert meta["reference"].startswith("national")
+
+
+def test_period_month_and_quarter(small_db, opened):
+    con = opened(small_db)
+    assert resolve_filters(con, Filters(period="2024-Q2"))["since"] == dt.date(2024, 4, 1)
+    assert resolve_filters(con, Filters(period="2024-02"))["until"] == dt.date(2024, 2, 29)
+    assert top_skills(con, Filters(period="2024-06"), floor=0)[1]["postings"] == 10
+    assert top_skills(con, Filters(period="2024-05"), floor=0)[0] == []
+    with pytest.raises(WarehouseError, match="YYYY-Qn"):
+        resolve_filters(con, Filters(period="Q5"))
+    with pytest.raises(WarehouseError, match="--period"):
+        resolve_filters(con, Filters(period="2024-06", since="2024-06-01"))
+
+
+def test_compare_regions(small_db, opened):
+    con = opened(small_db, read_only=True)
+    rows, meta = compare_skills(con, Filters(region="AB"), Filters(region="BC"), floor=0)
+    a = next(r for r in rows if r["skill_id"] == "A")
+    assert (a["share_a"], a["share_b"]) == (pytest.approx(1.0), pytest.approx(0.0))
+    assert a["diff"] == pytest.approx(1.0) and a["q"] < 0.05
+    assert meta["a"]["postings"] == 6 and meta["b"]["postings"] == 4
+    hidden, _ = compare_skills(con, Filters(region="AB"), Filters(region="BC"))
+    assert all(r["share_a"] is None and r["suppressed_a"] for r in hidden)   # floor 25
+    cli = runner.invoke(app, ["skills", "compare", "--db", str(small_db), "--region", "AB",
+                              "--region", "BC", "--floor", "0", "--format", "json"], env=ENV)
+    assert cli.exit_code == 0, cli.output
+    assert {r["skill_id"] for r in json.loads(cli.stdout)["rows"]} == {"A", "B", "C"}
+    one = runner.invoke(app, ["skills", "compare", "--db", str(small_db), "--region", "AB"],
+                        env=ENV)
+    assert one.exit_code == 2 and "two" in one.output
+
+
+def test_aggregates_give_the_same_answers(trend_db, tmp_path, opened):
+    path = Path(shutil.copy(trend_db, tmp_path / "agg.duckdb"))
+    con = opened(path)
+    before = top_skills(con, Filters(region="AB"), floor=0, limit=None)[0]
+    emerging_before = emerging_skills(con, Filters(), min_count=20, include_all=True)[0]
+    stats = refresh_aggregates(con)
+    assert stats["skill_month_counts"] > 0 and aggregates_fresh(con)
+    after, meta = top_skills(con, Filters(region="AB"), floor=0, limit=None)
+    assert meta["source"].startswith("aggregates")
+    assert [(r["skill_id"], r["jobs"], r["share"]) for r in after] == [
+        (r["skill_id"], r["jobs"], pytest.approx(r["share"])) for r in before]
+    emerging_after = emerging_skills(con, Filters(), min_count=20, include_all=True)[0]
+    assert [(r["skill_id"], r["z"]) for r in emerging_after] == [
+        (r["skill_id"], pytest.approx(r["z"])) for r in emerging_before]
+    day = top_skills(con, Filters(since="2024-01-15"), floor=0)[1]     # not a whole month
+    assert day["source"] == "base tables"
+    con.execute("DELETE FROM posting_skills WHERE skill_id = 'F'")     # now stale
+    assert not aggregates_fresh(con)
+    assert "F" not in {r["skill_id"] for r in top_skills(con, Filters(), floor=0)[0]}
+
+
+def test_emerging_phrases_evidence_and_tags(trend_db, tmp_path, opened):
+    path = Path(shutil.copy(trend_db, tmp_path / "phr.duckdb"))
+    con = opened(path)
+    con.execute("UPDATE postings SET description = 'We use the Growing skill at work daily.'")
+    con.execute("UPDATE posting_skills SET start_char = 11, end_char = 24 WHERE skill_id = 'G'")
+    con.execute("""INSERT INTO unlinked_phrases (posting_id, phrase, start_char, end_char)
+                   SELECT posting_id, CASE WHEN posting_id LIKE '%-0%' THEN 'AI  Agents'
+                                           ELSE 'ai agents' END, 0, 9
+                   FROM postings WHERE posting_id >= 'T12'""")   # only in the recent months
+    rows, meta = emerging_skills(con, Filters(), min_count=20)
+    by_label = {r["label"]: r for r in rows}
+    assert {"Growing skill", "ai agents"} <= set(by_label)
+    phrase = by_label["ai agents"]
+    assert phrase["source"] == "unlinked phrase" and "new" in phrase["tags"]
+    assert phrase["baseline_count"] == 0 and phrase["recent_count"] == 120
+    g = by_label["Growing skill"]
+    assert 1 <= len(g["evidence"]) <= 3
+    assert g["evidence"][0]["text"] == "We use the [Growing skill] at work daily."
+    assert len(g["monthly_share"]) == 15 and g["monthly_share"][-1]["share"] == pytest.approx(0.4)
+    assert meta["tested_phrases"] == 1
+
+
+def test_related_needs_a_specific_parent(small_db, opened):
+    con = opened(small_db)
+    _catalogue(con)
+    # P2 becomes a broad group: 13 more children
+    con.executemany("INSERT INTO skills (framework_id, skill_id, preferred_label, parent_id) "
+                    "VALUES ('test', ?, ?, 'P2')", [(f"X{i}", f"x{i}") for i in range(13)])
+    skills = {r["skill_id"]: r for r in gap_report(con, Filters(), limit=3, floor=0)["skills"]}
+    assert skills["B"]["coverage"] == "uncovered"          # D is a sibling under a broad group
+    narrow = gap_report(con, Filters(), limit=3, floor=0, max_siblings=20)
+    assert {r["skill_id"]: r["coverage"] for r in narrow["skills"]}["B"] == "partly covered"
+
+
+def test_proposals_cluster_cooccurring_uncovered_skills(tmp_path, opened):
+    con = opened(tmp_path / "prop.duckdb")
+    _reference(con)
+    postings = [(f"Q{i:03d}", "AB", None, "54" if i < 60 else "31-33",
+                 "21232" if i < 60 else "73300", dt.date(2024, 6, 1 + i % 28), "2024-06-01")
+                for i in range(120)]
+    _postings(con, postings)
+    # A+B together in the first 40 postings, C alone in the last 40; E everywhere (no lift)
+    _mentions(con, [(f"Q{i:03d}", s, 0) for i in range(40) for s in ("A", "B")]
+              + [(f"Q{i:03d}", "C", 0) for i in range(80, 120)]
+              + [(f"Q{i:03d}", "E", 0) for i in range(120)])
+    report = gap_report(con, Filters(), limit=10, floor=10)
+    assert len(report["proposals"]) == 1
+    proposal = report["proposals"][0]
+    assert sorted(proposal["skills"]) == ["Alpha skill", "Beta skill"]
+    assert proposal["jobs"] == 40 and proposal["mean_lift"] == pytest.approx(3.0)
+    assert proposal["occupations"][0]["code"] == "21232"
+    assert proposal["occupations"][0]["title"] == "Software developers and programmers"
+    assert proposal["sectors"][0]["code"] == "54"

@@ -1,5 +1,5 @@
-"""Import a provider's microcredential catalogue (CSV or JSON) and map its learning outcomes to
-framework skills with the skill extractor."""
+"""Import a provider's microcredential catalogue (CSV, JSON, YAML, Open Badges 3.0 or CTDL
+JSON-LD) and map its learning outcomes to framework skills with the skill extractor."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import duckdb
 
+from lmi.warehouse.credential_formats import structured_records
 from lmi.warehouse.db import WarehouseError, rows
 
 COLUMNS = ("id", "title", "provider", "description", "learning_outcomes")
@@ -71,7 +72,7 @@ def _split_outcomes(value: Any, path: Path, line: int) -> list[str]:
     return outcomes
 
 
-def _entry(record: dict[str, Any], path: Path, line: int) -> Entry:
+def _entry(record: dict[str, Any], path: Path, line: int | None) -> Entry:
     unknown = sorted(set(record) - set(COLUMNS))
     if unknown:
         raise CatalogueError(path, line, f"unknown field(s) {unknown}; expected {list(COLUMNS)}")
@@ -111,6 +112,9 @@ def _read_json(path: Path, text: str) -> list[Entry]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CatalogueError(path, exc.lineno, f"bad JSON: {exc.msg}") from None
+    structured = structured_records(data)
+    if structured is not None:
+        return [_entry(r, path, None) for r in structured]
     if isinstance(data, dict) and isinstance(data.get("credentials"), list):
         data = data["credentials"]
     if not isinstance(data, list):
@@ -123,6 +127,27 @@ def _read_json(path: Path, text: str) -> list[Entry]:
             raise CatalogueError(path, line, "expected an object with title, learning_outcomes")
         entries.append(_entry(record, path, line))
     return entries
+
+
+def _read_yaml(path: Path, text: str) -> list[Entry]:
+    """YAML with the JSON shapes: a list of credentials, {credentials: [...]}, OB3 or CTDL."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        raise CatalogueError(path, line + 1 if line is not None else None,
+                             f"bad YAML: {getattr(exc, 'problem', exc)}") from None
+    structured = structured_records(data)
+    if structured is not None:
+        return [_entry(r, path, None) for r in structured]
+    if isinstance(data, dict) and isinstance(data.get("credentials"), list):
+        data = data["credentials"]
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise CatalogueError(path, 1, "expected a YAML list of credentials (title, "
+                                      "learning_outcomes, ...)")
+    return [_entry(r, path, None) for r in data]
 
 
 def _object_lines(text: str) -> list[int]:
@@ -148,8 +173,13 @@ def read_catalogue(path: str | Path) -> list[Entry]:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CatalogueError(path, None, f"not UTF-8 text ({exc.reason})") from None
-    is_json = path.suffix.lower() == ".json" or text.lstrip()[:1] in ("[", "{")
-    entries = _read_json(path, text) if is_json else _read_csv(path, text)
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        entries = _read_yaml(path, text)
+    elif suffix in (".json", ".jsonld") or text.lstrip()[:1] in ("[", "{"):
+        entries = _read_json(path, text)
+    else:
+        entries = _read_csv(path, text)
     if not entries:
         raise CatalogueError(path, None, "no credentials in file")
     return entries

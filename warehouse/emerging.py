@@ -1,28 +1,44 @@
-"""Statistics for emerging skills: pure functions on counts, no database access.
+"""Statistics for emerging skills: pure functions on monthly counts, no database access.
 
-A skill is *emerging* when the share of postings mentioning it in a recent window is
-significantly higher than in a baseline window: one-sided two-proportion z-test per skill,
-Benjamini-Hochberg control of the false discovery rate across the tested skills.
+Definition (tested in tests/test_emerging_stats.py, validated by benchmarks/simulate_emerging.py):
+a skill is *emerging* when, over a baseline window of B months followed by a recent window of
+R months,
+
+1. support: it is mentioned in at least `min_count` jobs of the recent window;
+2. significance: the one-sided test of recent share > baseline share has a Benjamini-Hochberg
+   q-value <= alpha (BH across every skill tested). The test is the two-proportion z-test
+   with a variance that also allows for month-to-month noise in shares beyond sampling:
+   Var(x_t) = e_t (1 - p) + tau^2 e_t^2 under "no change" (e_t = n_t p, p the pooled share),
+   tau^2 estimated from every tested skill's baseline months around its linear trend
+   (`month_noise`); with tau^2 = 0 it is exactly the pooled two-proportion z-test;
+3. trend: the Cochran-Armitage test for a rising share over all B+R months (z divided by the
+   same noise inflation) also has a BH q-value <= alpha;
+4. persistence: its share in each of the last `persistence` months (default R) is above its
+   baseline share, so one unusual month cannot make a skill emerging.
+
+Reported beside it: the effect (growth = recent/baseline share, share_diff in points), and
+tags: `new` (no mention before the recent
+window), `accelerating` (the rise into the recent window is larger than the rise into the
+previous window of the same length). `spreading` needs geography and is added by the report.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.stats import norm
 
 
 @dataclass(frozen=True)
-class WindowCounts:
-    """Postings mentioning one skill in the recent and baseline windows."""
+class SkillSeries:
+    """Jobs mentioning one skill per month, oldest first, aligned with the month totals."""
 
-    key: tuple[str, str]          # (framework_id, skill_id)
+    key: tuple[str, str]          # (framework_id, skill_id); framework 'phrase' for unlinked
     label: str
-    recent: int
-    baseline: int
+    counts: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -34,10 +50,19 @@ class EmergingResult:
     recent_share: float
     baseline_share: float
     growth: float | None          # recent_share / baseline_share; None when baseline_share == 0
-    z: float
+    share_diff: float             # recent_share - baseline_share
+    z: float                      # noise-adjusted z (= pooled two-proportion z when tau^2 = 0)
     p: float
     q: float                      # BH-adjusted p
-    significant: bool
+    dispersion: float             # variance used / binomial variance (>= 1)
+    trend_z: float                # Cochran-Armitage over all months (noise-adjusted)
+    trend_p: float
+    trend_q: float                # BH-adjusted trend_p
+    months_above: int             # of the last `persistence` months, those above baseline share
+    persistent: bool
+    significant: bool             # the emerging definition: support, q <= alpha, persistent
+    tags: tuple[str, ...] = ()
+    shares: tuple[float, ...] = field(default=(), repr=False)   # monthly shares, oldest first
 
 
 def two_proportion_z(x_recent: int, n_recent: int, x_base: int, n_base: int,
@@ -55,15 +80,41 @@ def two_proportion_z(x_recent: int, n_recent: int, x_base: int, n_base: int,
     if var <= 0:
         return 0.0, 1.0
     z = (x_recent / n_recent - x_base / n_base) / math.sqrt(var)
+    return z, _p_value(z, alternative)
+
+
+def _p_value(z: float, alternative: str) -> float:
     if alternative == "greater":
-        p = float(norm.sf(z))
-    elif alternative == "less":
-        p = float(norm.cdf(z))
-    elif alternative == "two-sided":
-        p = float(2 * norm.sf(abs(z)))
-    else:
-        raise ValueError(f"unknown alternative {alternative!r}")
-    return z, min(p, 1.0)
+        return min(float(norm.sf(z)), 1.0)
+    if alternative == "less":
+        return min(float(norm.cdf(z)), 1.0)
+    if alternative == "two-sided":
+        return min(float(2 * norm.sf(abs(z))), 1.0)
+    raise ValueError(f"unknown alternative {alternative!r}")
+
+
+def cochran_armitage(counts: Sequence[int], totals: Sequence[int],
+                     alternative: str = "greater") -> tuple[float, float]:
+    """Cochran-Armitage test for a linear trend in proportions counts[t]/totals[t], scores t.
+
+    T = sum x_t (t - s̄), s̄ = sum n_t t / N; Var(T) = p̄(1-p̄) sum n_t (t - s̄)^2, p̄ = X/N.
+    Months with no postings carry no weight. Returns (z, p); (0.0, 1.0) when Var(T) = 0.
+    """
+    x = np.asarray(counts, dtype=float)
+    n = np.asarray(totals, dtype=float)
+    if x.shape != n.shape:
+        raise ValueError("counts and totals differ in length")
+    big_n = n.sum()
+    if big_n <= 0:
+        return 0.0, 1.0
+    t = np.arange(x.size, dtype=float)
+    s_bar = (n * t).sum() / big_n
+    p_bar = x.sum() / big_n
+    var = p_bar * (1 - p_bar) * (n * (t - s_bar) ** 2).sum()
+    if var <= 0:
+        return 0.0, 1.0
+    z = float((x * (t - s_bar)).sum() / math.sqrt(var))
+    return z, _p_value(z, alternative)
 
 
 def benjamini_hochberg(pvalues: Sequence[float]) -> np.ndarray:
@@ -83,23 +134,151 @@ def benjamini_hochberg(pvalues: Sequence[float]) -> np.ndarray:
     return q
 
 
-def rank_emerging(counts: Sequence[WindowCounts], n_recent: int, n_base: int, *,
-                  min_count: int = 20, alpha: float = 0.05) -> list[EmergingResult]:
-    """Test every skill with at least `min_count` recent postings; BH across those tested.
+def _share(x: Sequence[int] | np.ndarray, n: Sequence[int] | np.ndarray) -> float:
+    total = float(np.sum(n))
+    return float(np.sum(x)) / total if total > 0 else 0.0
 
-    `significant` = q <= alpha and the recent share is higher. Sorted by q, then z descending.
+
+def accelerating(counts: Sequence[int], totals: Sequence[int], window: int) -> bool:
+    """The rise into the last `window` months exceeds the rise into the `window` before it.
+
+    Compares the shares of three consecutive windows w0, w1, w2 (w2 = the most recent):
+    True when s2 - s1 > max(0, s1 - s0). Needs 3 * window months of data.
     """
-    tested = [c for c in counts if c.recent >= min_count]
-    stats = [two_proportion_z(c.recent, n_recent, c.baseline, n_base) for c in tested]
-    qs = benjamini_hochberg([p for _, p in stats])
-    out = []
-    for c, (z, p), q in zip(tested, stats, qs, strict=True):
-        recent_share, base_share = c.recent / n_recent, c.baseline / n_base
-        out.append(EmergingResult(
-            key=c.key, label=c.label, recent_count=c.recent, baseline_count=c.baseline,
-            recent_share=recent_share, baseline_share=base_share,
-            growth=recent_share / base_share if base_share > 0 else None,
-            z=z, p=p, q=float(q), significant=bool(q <= alpha and recent_share > base_share),
-        ))
-    return sorted(out, key=lambda r: (r.q, -r.z, r.label))
+    if window < 1 or len(counts) < 3 * window:
+        return False
+    c, n = np.asarray(counts), np.asarray(totals)
+    s0, s1, s2 = (_share(c[-(i + 1) * window:len(c) - i * window],
+                         n[-(i + 1) * window:len(n) - i * window]) for i in (2, 1, 0))
+    return s2 - s1 > max(0.0, s1 - s0)
 
+
+def dispersion(counts: Sequence[int], totals: Sequence[int]) -> tuple[float, int]:
+    """Pearson dispersion of monthly counts around a linear trend in share, and its df.
+
+    Fits share_t = a + b t by weighted least squares (weights n_t), then
+    phi = sum_t (x_t - n_t p_t)^2 / (n_t p_t (1 - p_t)) / (T - 2) over months with postings.
+    phi is 1 for a binomial series in expectation, larger when shares wander from month to
+    month; a steady trend is not mistaken for noise. Returns (phi, T - 2); (1.0, 0) when
+    there are fewer than 3 months or no mention.
+    """
+    x = np.asarray(counts, dtype=float)
+    n = np.asarray(totals, dtype=float)
+    t = np.arange(x.size, dtype=float)
+    keep = n > 0
+    x, n, t = x[keep], n[keep], t[keep]
+    if x.size < 3 or x.sum() <= 0:
+        return 1.0, 0
+    share = x / n
+    w = n / n.sum()
+    t_bar, s_bar = (w * t).sum(), (w * share).sum()
+    var_t = (w * (t - t_bar) ** 2).sum()
+    slope = (w * (t - t_bar) * (share - s_bar)).sum() / var_t if var_t > 0 else 0.0
+    fitted = np.clip(s_bar + slope * (t - t_bar), 0.5 / n.max(), 1 - 1e-9)
+    chi = float(((x - n * fitted) ** 2 / (n * fitted * (1 - fitted))).sum())
+    return chi / (x.size - 2), x.size - 2
+
+
+def month_noise(counts: np.ndarray, totals: np.ndarray) -> float:
+    """tau^2: squared relative month-to-month noise of shares beyond sampling, over all skills.
+
+    Model: Var(x_t) = e_t (1 - p) + tau^2 e_t^2 (binomial sampling plus a multiplicative share
+    noise of sd tau), around each skill's linear trend (e_t = n_t p_t fitted):
+    tau^2 = max(0, sum_skills,t [(x_t - e_t)^2 T/(T-2) - e_t (1 - p_t)] / sum_skills,t e_t^2),
+    a moment estimate pooled over skills (common skills, whose noise is measurable, weigh most).
+    """
+    n = np.asarray(totals, dtype=float)
+    keep = n > 0
+    x, n = np.asarray(counts, dtype=float)[:, keep], n[keep]
+    if n.size < 3 or x.shape[0] == 0:
+        return 0.0
+    t = np.arange(n.size, dtype=float)
+    w = n / n.sum()
+    share = x / n
+    t_bar = (w * t).sum()
+    s_bar = (share * w).sum(axis=1, keepdims=True)
+    slope = ((w * (t - t_bar)) * (share - s_bar)).sum(axis=1, keepdims=True) / (
+        (w * (t - t_bar) ** 2).sum())
+    fitted = np.clip(s_bar + slope * (t - t_bar), 0.5 / n.max(), 1 - 1e-9)
+    e = n * fitted
+    # (T - 2) / T: the trend fit uses 2 degrees of freedom of the squared residuals
+    excess = ((x - e) ** 2).sum(axis=1) * n.size / (n.size - 2) - (e * (1 - fitted)).sum(axis=1)
+    return max(0.0, float(excess.sum() / (e ** 2).sum()))
+
+
+def _accelerating_all(counts: np.ndarray, totals: np.ndarray, window: int) -> np.ndarray:
+    """`accelerating` for every row of a skills x months matrix."""
+    if window < 1 or counts.shape[1] < 3 * window:
+        return np.zeros(counts.shape[0], dtype=bool)
+    m = counts.shape[1]
+    s = []
+    for i in (2, 1, 0):
+        lo, hi = m - (i + 1) * window, m - i * window
+        total = totals[lo:hi].sum()
+        s.append(counts[:, lo:hi].sum(axis=1) / total if total else np.zeros(counts.shape[0]))
+    return s[2] - s[1] > np.maximum(0.0, s[1] - s[0])
+
+
+def rank_emerging(series: Sequence[SkillSeries], totals: Sequence[int], recent_months: int, *,
+                  min_count: int = 20, alpha: float = 0.05,
+                  persistence: int | None = None) -> list[EmergingResult]:
+    """Apply the emerging definition (module docstring) to every skill series.
+
+    `totals` are the jobs per month (oldest first); the last `recent_months` months are the
+    recent window, the months before it the baseline. Skills under `min_count` recent jobs are
+    not tested (and not in the output). Sorted: significant first, then by q, then z descending.
+    """
+    n = np.asarray(totals, dtype=int)
+    if recent_months < 1 or recent_months >= n.size:
+        raise ValueError("need 1 <= recent_months < number of months")
+    k = min(persistence or recent_months, recent_months)
+    n_recent, n_base = int(n[-recent_months:].sum()), int(n[:-recent_months].sum())
+    if n_recent <= 0 or n_base <= 0:
+        raise ValueError("both windows need at least one posting")
+    for s in series:
+        if len(s.counts) != n.size:
+            raise ValueError(f"{s.label}: {len(s.counts)} months of counts, {n.size} of totals")
+    tested = [s for s in series if sum(s.counts[-recent_months:]) >= min_count]
+    if not tested:
+        return []
+    c_all = np.asarray([s.counts for s in tested], dtype=float)
+    tau2 = month_noise(c_all[:, :-recent_months], n[:-recent_months])
+    x_r, x_b = c_all[:, -recent_months:].sum(axis=1), c_all[:, :-recent_months].sum(axis=1)
+    r_share, b_share = x_r / n_recent, x_b / n_base
+    p_pool = (x_r + x_b) / (n_recent + n_base)
+    expected = p_pool[:, None] * n[None, :]                   # e_t under "no change"
+    var_month = expected * (1 - p_pool[:, None]) + tau2 * expected ** 2
+    var = (var_month[:, -recent_months:].sum(axis=1) / n_recent ** 2
+           + var_month[:, :-recent_months].sum(axis=1) / n_base ** 2)
+    binomial = p_pool * (1 - p_pool) * (1 / n_recent + 1 / n_base)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(var > 0, (r_share - b_share) / np.sqrt(var), 0.0)
+        phi = np.where(binomial > 0, var / binomial, 1.0)
+    p = np.where(var > 0, norm.sf(z), 1.0)
+    qs = benjamini_hochberg(p)
+    trend_z = np.array([cochran_armitage(row, n)[0] for row in c_all]) / np.sqrt(phi)
+    trend_p = norm.sf(trend_z)
+    trend_q = benjamini_hochberg(trend_p)
+    shares_all = np.divide(c_all, n, out=np.zeros_like(c_all), where=n > 0)
+    above_all = ((shares_all[:, -k:] > b_share[:, None]) & (n[-k:] > 0)).sum(axis=1)
+    speeding = _accelerating_all(c_all, n, recent_months)
+    out = []
+    for i, s in enumerate(tested):
+        shares = tuple(shares_all[i].tolist())
+        above = int(above_all[i])
+        tags = tuple(t for t, on in (
+            ("new", bool(x_b[i] == 0 and x_r[i] > 0)),
+            ("accelerating", bool(speeding[i])),
+        ) if on)
+        out.append(EmergingResult(
+            key=s.key, label=s.label, recent_count=int(x_r[i]), baseline_count=int(x_b[i]),
+            recent_share=float(r_share[i]), baseline_share=float(b_share[i]),
+            growth=float(r_share[i] / b_share[i]) if b_share[i] > 0 else None,
+            share_diff=float(r_share[i] - b_share[i]), z=float(z[i]), p=float(p[i]),
+            q=float(qs[i]), dispersion=float(phi[i]), trend_z=float(trend_z[i]),
+            trend_p=float(trend_p[i]), trend_q=float(trend_q[i]), months_above=int(above),
+            persistent=above == k,
+            significant=bool(qs[i] <= alpha and trend_q[i] <= alpha
+                             and r_share[i] > b_share[i] and above == k),
+            tags=tags, shares=shares))
+    return sorted(out, key=lambda r: (not r.significant, r.q, -r.z, r.label))

@@ -46,6 +46,7 @@ class Filters:
     occupation: str | None = None
     since: str | None = None
     until: str | None = None
+    period: str | None = None     # a month (2024-03) or a quarter (2024-Q1): sets since/until
 
     def as_dict(self) -> dict[str, str | None]:
         return asdict(self)
@@ -195,12 +196,30 @@ def _date(name: str, value: str) -> dt.date:
         raise WarehouseError(f"--{name} {value!r} is not a valid date: {exc}.") from exc
 
 
+def period_bounds(value: str) -> tuple[dt.date, dt.date]:
+    """First and last day of a month ('2024-03') or a quarter ('2024-Q1', '2024Q1')."""
+    text = value.strip().upper()
+    month = re.fullmatch(r"(\d{4})-(\d{1,2})", text)
+    quarter = re.fullmatch(r"(\d{4})-?Q([1-4])", text)
+    if month and 1 <= int(month.group(2)) <= 12:
+        year, first, months = int(month.group(1)), int(month.group(2)), 1
+    elif quarter:
+        year, first, months = int(quarter.group(1)), 3 * int(quarter.group(2)) - 2, 3
+    else:
+        raise WarehouseError(f"--period {value!r} is not a month or quarter: use YYYY-MM "
+                             "(2024-03) or YYYY-Qn (2024-Q1).")
+    start = dt.date(year, first, 1)
+    after = first + months
+    end = dt.date(year + (after - 1) // 12, (after - 1) % 12 + 1, 1) - dt.timedelta(days=1)
+    return start, end
+
+
 def resolve_filters(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, Any]:
     """Bound parameters for the report SQL, plus `*_label` keys describing what was matched.
 
     Keys: province, economic_region, sector, noc_prefix, since, until (None when unfiltered),
-    and region_label / sector_label / occupation_label when set. Raises WarehouseError with the
-    closest valid values when a value is unknown.
+    and region_label / sector_label / occupation_label / period_label when set. Raises
+    WarehouseError with the closest valid values when a value is unknown.
     """
     params: dict[str, Any] = dict.fromkeys(PARAM_NAMES)
     if filters.region and filters.region.strip():
@@ -209,6 +228,11 @@ def resolve_filters(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[st
         params |= _resolve_sector(con, filters.sector.strip())
     if filters.occupation and filters.occupation.strip():
         params |= _resolve_occupation(con, filters.occupation.strip())
+    if filters.period:
+        if filters.since or filters.until:
+            raise WarehouseError("--period sets the dates: leave out --since and --until.")
+        params["since"], params["until"] = period_bounds(filters.period)
+        params["period_label"] = filters.period.strip().upper()
     if filters.since:
         params["since"] = _date("since", filters.since)
     if filters.until:
@@ -219,5 +243,6 @@ def resolve_filters(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[st
 
 
 def sql_params(params: dict[str, Any]) -> dict[str, Any]:
-    """Only the bound parameters (drop the *_label descriptions)."""
-    return {k: params.get(k) for k in PARAM_NAMES}
+    """Only the bound parameters (drop the *_label descriptions); keeps the use_aggregates
+    flag that `lmi.warehouse.reports.run` reads (it is never bound)."""
+    return {k: params.get(k) for k in (*PARAM_NAMES, "use_aggregates")}

@@ -1,7 +1,8 @@
-"""Report queries the CLI calls: top skills, emerging skills, the microcredential gap report.
+"""Demand reports: top skills (jobs, shares, location quotients, suppression) and comparisons.
 
 Each report returns rows plus a `meta` dict (filters, data window, frameworks, extractor
-versions, counts) so that a report can be reproduced.
+versions, counts, suppression floor) so that a report can be reproduced. The emerging-skill
+report lives in `lmi.warehouse.emerging_report`, the gap report in `lmi.warehouse.gaps`.
 """
 
 from __future__ import annotations
@@ -13,22 +14,39 @@ from typing import Any
 
 import duckdb
 
-from lmi.warehouse.db import rows, sql
-from lmi.warehouse.emerging import WindowCounts, rank_emerging
+from lmi.warehouse.aggregates import aggregates_fresh, whole_months
+from lmi.warehouse.db import SQL_DIR, rows, sql
+from lmi.warehouse.emerging import benjamini_hochberg, two_proportion_z
 from lmi.warehouse.filters import Filters, resolve_filters, sql_params
 
 Row = dict[str, Any]
+# Statistics Canada / ESDC practice: do not publish a cell built on fewer than 25 postings.
+DEFAULT_FLOOR = 25
+SUPPRESSED_FIELDS = ("postings", "jobs", "share", "national_share", "lq")
+DIMENSIONS = ("province", "economic_region", "sector", "noc_prefix")
 
 
 def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> list[Row]:
-    """Run sql/reports/<name>.sql, binding only the $parameters the file uses."""
+    """Run sql/reports/<name>.sql, binding only the $parameters the file uses.
+
+    With params["use_aggregates"] (set by `prepare` when the aggregates are fresh and the
+    dates cover whole months) sql/reports/agg_<name>.sql is run instead, where it exists.
+    """
     con.execute(sql("reports/_macros"))
-    text = sql(f"reports/{name}")
+    if params.get("use_aggregates") and (SQL_DIR / "reports" / f"agg_{name}.sql").exists():
+        text = sql(f"reports/agg_{name}")
+        if not any(params.get(k) for k in DIMENSIONS) and "naics_sector," not in text:
+            # national: the month-level totals (same columns, NULL dimensions) are far smaller
+            text = text.replace("skill_month_counts", "skill_month_totals").replace(
+                "posting_month_counts", "posting_month_totals")
+    else:
+        text = sql(f"reports/{name}")
     used = set(re.findall(r"\$(\w+)", text))
-    return rows(con, text, {k: v for k, v in params.items() if k in used})
+    return rows(con, text, {k: params.get(k) for k in used})
 
 
-def _frameworks(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> list[str]:
+def framework_versions(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> list[str]:
+    """'framework_id version' for each framework id (as stored in `frameworks`)."""
     wanted = sorted({i for i in ids if i})
     if not wanted:
         return []
@@ -38,211 +56,150 @@ def _frameworks(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> list[str]
     return [f"{f} {found[f]}" if found.get(f) else f for f in wanted]
 
 
-def _meta(con: duckdb.DuckDBPyConnection, filters: Filters, params: dict[str, Any],
-          report: str, framework_ids: Iterable[str] = ()) -> dict[str, Any]:
+def report_meta(con: duckdb.DuckDBPyConnection, filters: Filters, params: dict[str, Any],
+                report: str, framework_ids: Iterable[str] = ()) -> dict[str, Any]:
+    """Reproducibility facts: filters as typed and as matched, counts, data window, versions."""
     summary = run(con, "filter_summary", sql_params(params))[0]
     return {
         "report": report,
         "filters": {k: v for k, v in filters.as_dict().items() if v},
         "matched": {k: v for k, v in params.items() if k.endswith("_label") and v},
         "postings": summary["postings"],
+        "postings_all": summary["postings_all"],
         "postings_with_skills": summary["postings_with_skills"],
         "first_posted": summary["first_posted"],
         "last_posted": summary["last_posted"],
         "extractor_versions": [v for v in summary["extractor_versions"] or [] if v],
-        "frameworks": _frameworks(con, framework_ids),
-        "duplicates": "excluded (non-canonical postings of posting_clusters)",
+        "source": "aggregates (skill_month_counts)" if params.get("use_aggregates")
+                  else "base tables",
+        "frameworks": framework_versions(con, framework_ids),
+        "duplicates": "postings = all postings; jobs = unique jobs (canonical postings of "
+                      "posting_clusters); shares are computed on jobs",
         "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
     }
 
 
-def _prepare(con: duckdb.DuckDBPyConnection,
-             filters: Filters | None) -> tuple[Filters, dict[str, Any]]:
+def prepare(con: duckdb.DuckDBPyConnection,
+            filters: Filters | None) -> tuple[Filters, dict[str, Any]]:
+    """The filters (default: none) and their resolved SQL parameters."""
     filters = filters or Filters()
-    return filters, resolve_filters(con, filters)
+    con.execute("SET enable_progress_bar = false")   # reports print their own output
+    params = resolve_filters(con, filters)
+    params["use_aggregates"] = (whole_months(params["since"], params["until"])
+                                and aggregates_fresh(con))
+    return filters, params
+
+
+def reference_params(params: dict[str, Any]) -> dict[str, Any] | None:
+    """The population a location quotient compares with, or None when it is the filter itself.
+
+    With a region filter: the same filter without the region (all of Canada). Without one but
+    with a sector or occupation: all postings of the same period.
+    """
+    ref = sql_params(params)
+    if ref["province"] or ref["economic_region"]:
+        ref |= {"province": None, "economic_region": None}
+    elif ref["sector"] or ref["noc_prefix"]:
+        ref |= {"sector": None, "noc_prefix": None}
+    else:
+        return None
+    return ref
+
+
+def suppress(found: list[Row], floor: int, total_jobs: int) -> list[Row]:
+    """Mark rows under the floor: counts and shares set to None, `suppressed` True.
+
+    A row is suppressed when its skill has fewer than `floor` jobs, or the whole filter has
+    fewer than `floor` jobs (then every row is). Rows are kept so that users see what is hidden.
+    """
+    out = []
+    for r in found:
+        hidden = floor > 0 and (total_jobs < floor or (r.get("jobs") or 0) < floor)
+        out.append({**r, **dict.fromkeys((f for f in SUPPRESSED_FIELDS if f in r), None),
+                    "suppressed": True} if hidden else {**r, "suppressed": False})
+    return out
 
 
 def top_skills(con: duckdb.DuckDBPyConnection, filters: Filters | None = None,
-               limit: int | None = 20,
-               framework: str | None = None) -> tuple[list[Row], dict[str, Any]]:
-    """Skills in the most filtered postings: framework_id, skill_id, label, skill_type,
-    postings, share (of all filtered postings). limit=None returns every skill."""
-    filters, params = _prepare(con, filters)
-    found = run(con, "top_skills",
-                {**sql_params(params), "framework": framework, "limit": limit})
+               limit: int | None = 20, framework: str | None = None,
+               floor: int = DEFAULT_FLOOR,
+               with_lq: bool = True) -> tuple[list[Row], dict[str, Any]]:
+    """Skills in the most filtered jobs.
+
+    Rows: framework_id, skill_id, label, skill_type, postings (all), jobs (unique), share (of
+    filtered jobs), national_share (of the reference population, see `reference_params`),
+    lq = share / national_share (location quotient), suppressed. limit=None: every skill.
+    Cells under `floor` jobs are suppressed and marked, never dropped. with_lq=False skips
+    the reference shares (national_share = share, lq = 1).
+    """
+    filters, params = prepare(con, filters)
+    found = run(con, "top_skills", {**sql_params(params), "framework": framework,
+                                    "limit": limit})
     frameworks = [framework] if framework else [r["framework_id"] for r in found]
-    meta = _meta(con, filters, params, "top_skills", frameworks)
-    meta["limit"] = limit
-    return found, meta
+    meta = report_meta(con, filters, params, "top_skills", frameworks)
+    ref = reference_params(params) if with_lq else None
+    national = {}
+    if ref is not None and found:
+        keys = [f"{r['framework_id']}|{r['skill_id']}" for r in found]
+        national = {(r["framework_id"], r["skill_id"]): r["share"]
+                    for r in run(con, "skill_shares", {**ref, "keys": keys})}
+    for r in found:
+        nat = national.get((r["framework_id"], r["skill_id"])) if ref else r["share"]
+        r["national_share"] = nat
+        r["lq"] = r["share"] / nat if nat and r["share"] is not None else None
+    meta |= {"limit": limit, "floor": floor,
+             "reference": "national (filter without region)" if ref and (
+                 params["province"] or params["economic_region"]) else
+             "all sectors and occupations" if ref else "the filter itself (lq = 1)"}
+    return suppress(found, floor, meta["postings"]), meta
 
 
-def skill_period_counts(con: duckdb.DuckDBPyConnection, filters: Filters | None = None,
-                        framework: str | None = None) -> list[Row]:
-    """Per skill per month: postings mentioning it and total filtered postings that month."""
-    _, params = _prepare(con, filters)
-    return run(con, "skill_period_counts", {**sql_params(params), "framework": framework})
+def _ratio(a: float, b: float) -> float | None:
+    return a / b if b else None
 
 
-def _month_index(day: dt.date) -> int:
-    return day.year * 12 + day.month - 1
+def compare_skills(con: duckdb.DuckDBPyConnection, first: Filters, second: Filters, *,
+                   limit: int | None = 20, framework: str | None = None,
+                   floor: int = DEFAULT_FLOOR) -> tuple[list[Row], dict[str, Any]]:
+    """Two filters side by side: per skill the share in each, the difference and its q-value.
 
+    lq_a / lq_b are each side's share over the two sides' pooled share.
 
-def _month_start(index: int) -> dt.date:
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def emerging_skills(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, *,
-                    recent_months: int = 3, baseline_months: int = 12, min_count: int = 20,
-                    alpha: float = 0.05, limit: int | None = 20, framework: str | None = None,
-                    include_all: bool = False) -> tuple[list[Row], dict[str, Any]]:
-    """Skills whose share of postings grew significantly in the recent window.
-
-    Windows are calendar months ending with the month of the latest filtered posting:
-    recent = the last `recent_months` months (up to that posting), baseline = the
-    `baseline_months` months before. Skills with >= `min_count` recent postings are tested
-    (one-sided two-proportion z-test, Benjamini-Hochberg across tested skills); significant
-    means q <= alpha and a higher recent share. include_all=True keeps non-significant ones.
+    The skills are the union of both filters' skills ordered by the larger share; the
+    difference is tested with a two-sided two-proportion z-test, BH-adjusted across the skills
+    shown. A side with fewer than `floor` jobs for the skill is suppressed (None, marked).
     """
-    if recent_months < 1 or baseline_months < 1:
-        raise ValueError("recent_months and baseline_months must be >= 1")
-    filters, params = _prepare(con, filters)
-    meta = _meta(con, filters, params, "emerging_skills", [framework] if framework else [])
-    meta |= {"recent_months": recent_months, "baseline_months": baseline_months,
-             "min_count": min_count, "alpha": alpha,
-             "test": "one-sided two-proportion z-test, Benjamini-Hochberg FDR"}
-    last = meta["last_posted"]
-    if last is None:
-        meta["note"] = "no postings match these filters"
-        return [], meta
-    end = _month_index(last)
-    recent_from, base_from = end - recent_months + 1, end - recent_months - baseline_months + 1
-    meta["recent_window"] = [_month_start(recent_from), last]
-    meta["baseline_window"] = [_month_start(base_from),
-                               _month_start(recent_from) - dt.timedelta(days=1)]
-    totals = run(con, "month_totals", sql_params(params))
-    n_recent = sum(t["total_postings"] for t in totals if _month_index(t["month"]) >= recent_from)
-    n_base = sum(t["total_postings"] for t in totals
-                 if base_from <= _month_index(t["month"]) < recent_from)
-    meta |= {"recent_postings": n_recent, "baseline_postings": n_base}
-    if n_base == 0:
-        meta["note"] = ("no postings in the baseline window: emerging skills need history "
-                        "before the recent window")
-        return [], meta
-    counts: dict[tuple[str, str], list] = {}
-    for r in skill_period_counts(con, filters, framework):
-        month = _month_index(r["month"])
-        slot = counts.setdefault((r["framework_id"], r["skill_id"]), [r["label"], 0, 0])
-        if month >= recent_from:
-            slot[1] += r["postings"]
-        elif month >= base_from:
-            slot[2] += r["postings"]
-    results = rank_emerging(
-        [WindowCounts(k, label, rec, base) for k, (label, rec, base) in counts.items()],
-        n_recent, n_base, min_count=min_count, alpha=alpha)
-    meta["frameworks"] = _frameworks(con, [k[0] for k in counts])
-    meta["tested"] = len(results)
-    meta["significant"] = sum(r.significant for r in results)
-    keep = results if include_all else [r for r in results if r.significant]
-    out = [{
-        "framework_id": r.key[0], "skill_id": r.key[1], "label": r.label,
-        "baseline_share": r.baseline_share, "recent_share": r.recent_share, "growth": r.growth,
-        "z": r.z, "p": r.p, "q": r.q, "recent_count": r.recent_count,
-        "baseline_count": r.baseline_count, "significant": r.significant,
-    } for r in keep]
-    return out[:limit] if limit else out, meta
-
-
-def alignment_score(shares: Iterable[float], in_demand_share: float) -> float:
-    """Demand-graded alignment of one credential, in [0, 1].
-
-    alignment = (1/|C|) * sum over the credential's mapped skills s of min(1, d_s / tau),
-    where d_s is the share of filtered postings mentioning s and tau = in_demand_share.
-    A skill at or above the in-demand threshold counts fully, a rarer one in proportion to
-    its demand, one no posting mentions counts 0. 0.0 for a credential with no mapped skill.
-    """
-    values = [min(1.0, (d or 0.0) / in_demand_share) for d in shares]
-    return sum(values) / len(values) if values else 0.0
-
-
-def gap_report(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, *,
-               limit: int = 20, in_demand_share: float = 0.01, include_emerging: bool = True,
-               recent_months: int = 3, baseline_months: int = 12, min_count: int = 20,
-               alpha: float = 0.05) -> dict[str, Any]:
-    """Where the catalogue meets demand. Returns {"skills": rows, "credentials": rows, "meta"}.
-
-    skills: the `limit` most demanded skills plus every significantly emerging one, each with
-    coverage = covered (a credential is mapped to it) | partly covered (a credential is mapped
-    to a skill with the same parent in the framework hierarchy, or to its parent or child) |
-    uncovered.
-    credentials: per microcredential, its mapped skills, how many are in demand (share of
-    filtered postings >= in_demand_share), share_in_demand = in_demand / mapped, alignment
-    (see `alignment_score`) and reach = share of filtered postings mentioning any mapped skill.
-    """
-    filters = filters or Filters()
-    demand, meta = top_skills(con, filters, limit=None)
-    meta["report"] = "gap_report"
-    meta |= {"limit": limit, "in_demand_share": in_demand_share}
-    chosen = {(r["framework_id"], r["skill_id"]): {**r, "rank": i + 1, "emerging": False,
-                                                   "growth": None}
-              for i, r in enumerate(demand[:limit])}
-    if include_emerging:
-        emerging, emeta = emerging_skills(
-            con, filters, recent_months=recent_months, baseline_months=baseline_months,
-            min_count=min_count, alpha=alpha, limit=None)
-        meta["emerging"] = {k: emeta.get(k) for k in (
-            "recent_window", "baseline_window", "tested", "significant", "min_count", "alpha",
-            "note") if emeta.get(k) is not None}
-        ranks = {(r["framework_id"], r["skill_id"]): (i + 1, r) for i, r in enumerate(demand)}
-        for e in emerging:
-            key = (e["framework_id"], e["skill_id"])
-            rank, base = ranks[key]
-            row = chosen.setdefault(key, {**base, "rank": rank})
-            row |= {"emerging": True, "growth": e["growth"]}
-    params = resolve_filters(con, filters)
-    coverage = {(c["framework_id"], c["skill_id"]): c
-                for c in run(con, "gap_skill_coverage", sql_params(params))}
-    skills = []
-    for key, r in chosen.items():
-        cov = coverage.get(key, {"covered_by": [], "related_by": []})
-        status = ("covered" if cov["covered_by"] else
-                  "partly covered" if cov["related_by"] else "uncovered")
-        skills.append({
-            "rank": r["rank"], "label": r["label"], "postings": r["postings"],
-            "share": r["share"], "emerging": r["emerging"], "growth": r["growth"],
-            "coverage": status, "covered_by": cov["covered_by"],
-            "related_by": cov["related_by"] if status == "partly covered" else [],
-            "framework_id": key[0], "skill_id": key[1],
-        })
-    credentials = _credential_rows(con, params, in_demand_share, meta["postings"])
-    meta["coverage"] = {s: sum(r["coverage"] == s for r in skills)
-                        for s in ("covered", "partly covered", "uncovered")}
-    meta["credentials"] = len(credentials)
-    return {"skills": skills, "credentials": credentials, "meta": meta}
-
-
-def _credential_rows(con: duckdb.DuckDBPyConnection, params: dict[str, Any],
-                     in_demand_share: float, total: int) -> list[Row]:
-    reach = {r["credential_id"]: r["postings_reached"]
-             for r in run(con, "credential_reach", sql_params(params))}
-    grouped: dict[str, Row] = {}
-    for r in run(con, "credential_alignment", sql_params(params)):
-        c = grouped.setdefault(r["credential_id"], {
-            "credential_id": r["credential_id"], "title": r["title"], "provider": r["provider"],
-            "_skills": []})
-        if r["skill_id"] is not None:
-            c["_skills"].append(r)
+    (a_rows, a_meta), (b_rows, b_meta) = (
+        top_skills(con, f, limit=None, framework=framework, floor=0, with_lq=False)
+        for f in (first, second))
+    n_a, n_b = a_meta["postings"], b_meta["postings"]
+    a_by = {(r["framework_id"], r["skill_id"]): r for r in a_rows}
+    b_by = {(r["framework_id"], r["skill_id"]): r for r in b_rows}
+    keys = sorted(set(a_by) | set(b_by), key=lambda k: (
+        -max((a_by.get(k) or {}).get("share") or 0, (b_by.get(k) or {}).get("share") or 0), k))
+    keys = keys[:limit] if limit else keys
     out = []
-    for c in grouped.values():
-        mapped = c.pop("_skills")
-        hot = [s for s in mapped if (s["share"] or 0) >= in_demand_share]
-        out.append({
-            **c,
-            "mapped_skills": len(mapped),
-            "in_demand_skills": len(hot),
-            "share_in_demand": len(hot) / len(mapped) if mapped else 0.0,
-            "alignment": alignment_score([s["share"] or 0 for s in mapped], in_demand_share),
-            "reach": reach.get(c["credential_id"], 0) / total if total else 0.0,
-            "in_demand": [s["label"] for s in hot[:5]],
-            "not_in_demand": [s["label"] for s in mapped if s not in hot][:5],
-        })
-    return sorted(out, key=lambda r: (-r["alignment"], -r["reach"], r["title"]))
+    for key in keys:
+        a, b = a_by.get(key, {}), b_by.get(key, {})
+        x_a, x_b = a.get("jobs") or 0, b.get("jobs") or 0
+        z, p = two_proportion_z(x_a, n_a, x_b, n_b, "two-sided") if n_a and n_b else (0.0, 1.0)
+        out.append({"framework_id": key[0], "skill_id": key[1],
+                    "label": a.get("label") or b.get("label"),
+                    "jobs_a": x_a, "share_a": x_a / n_a if n_a else None,
+                    "lq_a": _ratio(x_a / n_a if n_a else 0, (x_a + x_b) / ((n_a + n_b) or 1)),
+                    "jobs_b": x_b, "share_b": x_b / n_b if n_b else None,
+                    "lq_b": _ratio(x_b / n_b if n_b else 0, (x_a + x_b) / ((n_a + n_b) or 1)),
+                    "diff": (x_a / n_a if n_a else 0) - (x_b / n_b if n_b else 0), "z": z,
+                    "p": p, "suppressed_a": x_a < floor, "suppressed_b": x_b < floor})
+    for r, q in zip(out, benjamini_hochberg([r["p"] for r in out]), strict=True):
+        r["q"] = float(q)
+        for side in ("a", "b"):
+            if r[f"suppressed_{side}"] or (n_a if side == "a" else n_b) < floor:
+                r |= {f"jobs_{side}": None, f"share_{side}": None, f"lq_{side}": None,
+                      f"suppressed_{side}": True}
+        if r["suppressed_a"] or r["suppressed_b"]:
+            r |= {"diff": None, "z": None, "p": None, "q": None}
+    meta = {"report": "compare_skills", "a": a_meta, "b": b_meta, "floor": floor,
+            "limit": limit, "test": "two-sided two-proportion z-test, Benjamini-Hochberg",
+            "generated_at": a_meta["generated_at"]}
+    return out, meta
