@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export LMI_CACHE ?= $(CURDIR)/.cache/lmi
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test test-services lint bench clean
 
 setup: $(STAMP)
 
@@ -23,8 +23,13 @@ $(STAMP): pyproject.toml constraints.txt
 demo: setup
 	$(VENV)/bin/lmi demo --db demo.duckdb
 
-test: setup
+test: setup test-services
 	$(PY) -m pytest -q
+
+# System packages some tests need: redis-server (distributed crawl) and chromium (HTML report).
+test-services:
+	bash scripts/redis.sh install
+	bash scripts/install_chromium.sh
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -79,6 +79,7 @@ def process_pending(con, *, progress: ProgressFactory, seconds: dict[str, float]
     """Normalise new raw postings, extract their skills and refresh duplicate clusters."""
     from lmi.nlp.extractor import SkillExtractor
     from lmi.pipeline import extract_skills, normalise_new_postings
+    from lmi.warehouse.aggregates import refresh_aggregates
     from lmi.warehouse.dedup import dedup_warehouse
 
     counts: dict[str, Any] = {}
@@ -100,6 +101,10 @@ def process_pending(con, *, progress: ProgressFactory, seconds: dict[str, float]
     t0 = time.perf_counter()
     counts["dedup"] = dedup_warehouse(con)
     seconds["dedup"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    counts["aggregates"] = refresh_aggregates(con)
+    seconds["aggregates"] = time.perf_counter() - t0
     return counts
 
 
