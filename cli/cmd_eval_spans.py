@@ -1,7 +1,52 @@
-"""Placeholder: its owner replaces this module with the real `lmi eval` commands."""
+"""`lmi eval spans`: exact-match span P/R/F1 of the span tagger on a SkillSpan-format file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from lmi.cli.common import FormatOption
+from lmi.cli.output import Format, fail, render
+
+ORDER = ("skill", "knowledge", "both", "any")
+
+
+def spans(
+    dataset: Annotated[Path, typer.Option(
+        "--dataset", "-d", help="SkillSpan JSON lines: tokens, tags_skill, tags_knowledge.")],
+    model: Annotated[Path | None, typer.Option(
+        "--model", "-m", help="Trained span model folder (default: the shipped one).")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Score predicted skill/knowledge spans against gold (exact token boundaries and label).
+
+    Rows: skill, knowledge, both (typed, all labels together), any (boundaries only).
+
+    Example:
+
+        lmi eval spans --dataset ../shared/bench/skillspan/json/dev.json --format json
+    """
+    from lmi.nlp.span_eval import evaluate_spans
+
+    if not dataset.is_file():
+        raise fail(f"dataset not found: {dataset}")
+    if model is not None and not (model / "config.cfg").is_file():
+        raise fail(f"no trained span model in {model} (train one: `lmi train spans`)")
+    try:
+        result = evaluate_spans(dataset, model_dir=model)
+    except (KeyError, ValueError) as exc:
+        raise fail(f"cannot read {dataset} as SkillSpan JSON lines: {exc}") from exc
+    except FileNotFoundError as exc:
+        raise fail(str(exc)) from exc
+    rows = [{"label": name, **result["scores"][name]} for name in ORDER]
+    meta = {"dataset": str(dataset), "model": str(model or "shipped skillspan_spans"),
+            "docs": result["docs"], "gold_spans": result["gold_spans"],
+            "predicted_spans": result["predicted_spans"], "match": "exact token span + label"}
+    render(rows, fmt, title="Span extraction (exact match)", meta=meta)
+
 
 def register(eval_app: typer.Typer) -> None:
-    """Attach this module's commands to `lmi eval`."""
+    """Attach `lmi eval spans`."""
+    eval_app.command("spans")(spans)

@@ -1,0 +1,94 @@
+"""spaCy components for the trained SkillSpan tagger.
+
+`lmi_span_model` loads models/skillspan_spans and writes predicted spans (labels SKILL / KNOWLEDGE)
+into doc.spans["model_candidates"] of any doc, e.g. one made by spacy.blank("en") from raw text:
+
+    nlp = spacy.blank("en"); nlp.add_pipe("lmi_span_model")
+    doc = nlp("Experience with Python and strong communication skills.")
+    [(s.text, s.label_) for s in doc.spans["model_candidates"]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.util import minibatch
+
+from lmi.config import MODELS_DIR
+
+SPANS_KEY = "model_candidates"
+MODEL_NAME = "skillspan_spans"
+
+
+def default_model_dir() -> Path:
+    """Where the shipped span tagger lives."""
+    return MODELS_DIR / MODEL_NAME
+
+
+@Language.component("lmi_ents_to_spans")
+def ents_to_spans(doc: Doc) -> Doc:
+    """Append doc.ents to doc.spans["model_candidates"] and clear doc.ents for the next tagger."""
+    group = list(doc.spans[SPANS_KEY]) if SPANS_KEY in doc.spans else []
+    doc.spans[SPANS_KEY] = group + list(doc.ents)
+    doc.set_ents([], default="missing")
+    return doc
+
+
+@lru_cache(maxsize=4)
+def load_tagger(model_dir: str) -> Language:
+    """The stacked tagger pipeline saved by train_spans (cached per folder)."""
+    path = Path(model_dir)
+    if not (path / "config.cfg").exists():
+        raise FileNotFoundError(f"no trained span model in {path}")
+    return spacy.load(path)
+
+
+class SpanModel:
+    """Runs the tagger on a copy of the doc's tokens and copies the spans back."""
+
+    def __init__(self, model_dir: str | Path | None = None, spans_key: str = SPANS_KEY):
+        self.tagger = load_tagger(str(Path(model_dir or default_model_dir()).resolve()))
+        self.spans_key = spans_key
+
+    def __call__(self, doc: Doc) -> Doc:
+        return next(iter(self.pipe([doc])))
+
+    def _copy(self, doc: Doc) -> Doc:
+        """The doc's tokens (with tokenizer-assigned norms) in the tagger's vocab."""
+        if not len(doc):
+            return Doc(self.tagger.vocab, words=[" "], spaces=[False])
+        copy = Doc(self.tagger.vocab, words=[t.text for t in doc],
+                   spaces=[bool(t.whitespace_) for t in doc])
+        for target, source in zip(copy, doc, strict=True):
+            if source.norm_ != target.norm_:
+                target.norm_ = source.norm_
+        return copy
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 256) -> Iterator[Doc]:
+        """Tag docs in batches (spaCy calls this from nlp.pipe)."""
+        for batch in minibatch(docs, size=batch_size):
+            copies = [self._copy(d) for d in batch]
+            for doc, tagged in zip(batch, self.tagger.pipe(copies), strict=True):
+                found = sorted({(s.start, s.end, s.label_)
+                                for s in tagged.spans.get(SPANS_KEY, []) if s.end <= len(doc)})
+                doc.spans[self.spans_key] = [Span(doc, s, e, label=lab) for s, e, lab in found]
+                yield doc
+
+
+@Language.factory("lmi_span_model", default_config={"model_dir": None, "spans_key": SPANS_KEY})
+def make_span_model(nlp: Language, name: str, model_dir: str | None, spans_key: str) -> SpanModel:
+    """Factory: `nlp.add_pipe("lmi_span_model", config={"model_dir": ...})` (default: shipped)."""
+    return SpanModel(model_dir, spans_key)
+
+
+def span_pipeline(model_dir: str | Path | None = None) -> Language:
+    """spacy.blank("en") + lmi_span_model: raw text in, doc.spans["model_candidates"] out."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lmi_span_model",
+                 config={"model_dir": str(model_dir) if model_dir else None})
+    return nlp
