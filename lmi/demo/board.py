@@ -46,7 +46,7 @@ class Planted(NamedTuple):
 
 PLANTED_RULES: list[Planted] = [
     Planted("Generative AI", frozenset({"54", "51", "52", "61"}), None, None, 0.01, 0.24),
-    Planted("Prompt engineering", frozenset({"54", "51"}), None, None, 0.005, 0.16),
+    Planted("Prompt engineering", frozenset({"54", "51", "52", "61"}), None, None, 0.005, 0.3),
     Planted("Zero trust architecture", frozenset({"54", "51", "52", "91"}), None,
             frozenset({"Software Engineer", "Cybersecurity Analyst", "Cloud Engineer",
                        "IT Security Officer", "Network Technician", "IT Support Specialist"}),
@@ -59,10 +59,10 @@ PLANTED_RULES: list[Planted] = [
     Planted("EV charger installation", frozenset({"23", "48-49", "91"}),
             frozenset({"BC", "QC", "ON"}),
             frozenset({"Electrician", "Construction Project Manager", "Site Superintendent",
-                       "Construction Estimator", "Fleet Manager", "Urban Planner"}), 0.01, 0.6),
+                       "Construction Estimator", "Fleet Manager", "Urban Planner"}), 0.0, 1.0),
     Planted("Carbon accounting", frozenset({"52", "54"}), None,
             frozenset({"Accountant", "Financial Analyst", "Management Consultant",
-                       "Risk Analyst", "Compliance Analyst", "Civil Engineer"}), 0.01, 0.4),
+                       "Risk Analyst", "Compliance Analyst", "Civil Engineer"}), 0.01, 0.8),
 ]
 
 
@@ -174,7 +174,8 @@ def _planted_skills(rng: random.Random, sector: str, province: str, role: str,
     for rule in PLANTED_RULES:
         if sector not in rule.sectors:
             continue
-        p = rule.start + (rule.end - rule.start) * month / (MONTHS - 1)
+        # convex ramp: slow at first, then faster, as a new skill takes off
+        p = rule.start + (rule.end - rule.start) * (month / (MONTHS - 1)) ** 2
         if rule.provinces is not None and province not in rule.provinces:
             p *= 0.3
         if rule.roles is not None and role not in rule.roles:
