@@ -1,4 +1,4 @@
-"""`lmi eval occupations` and `lmi eval locations`: score the normalisers on labelled files."""
+"""`lmi eval occupations|locations|sectors`: score the normalisers on labelled files."""
 
 from __future__ import annotations
 
@@ -111,7 +111,61 @@ def locations(dataset: DatasetOption, fmt: EvalFormat = Format.table, db: DbOpt 
     )
 
 
+def sectors(
+    dataset: Annotated[
+        Path,
+        typer.Option(
+            "--dataset",
+            "-d",
+            help="Labelled CSV (industry,employer,title,description_snippet,naics_sector).",
+        ),
+    ],
+    fmt: EvalFormat = Format.table,
+    db: DbOpt = None,
+    split: Annotated[
+        str | None,
+        typer.Option("--split", help="Only rows whose 'split' column equals this (dev, blind)."),
+    ] = None,
+) -> None:
+    """NAICS sector accuracy, coverage and confusions, overall and by evidence source.
+
+    Unknown answers count as wrong in `accuracy`; `answered_accuracy` scores answered rows only.
+    Groups: the source that answered (industry field, employer table, text classifier, none)
+    and the evidence a row offers. JSON also lists the wrong rows.
+
+    Examples:
+
+        lmi eval sectors --dataset benchmarks/data/sectors.csv
+
+        lmi eval sectors --dataset benchmarks/data/sectors.csv --split blind --format json
+    """
+    from lmi.normalise.evaluate import DatasetError, read_dataset
+    from lmi.normalise.evaluate_sectors import REQUIRED, eval_sectors
+
+    try:
+        rows = read_dataset(dataset, REQUIRED)
+        if split is not None:
+            rows = [r for r in rows if r.get("split") == split]
+            if not rows:
+                raise DatasetError(f"no rows with split={split!r} in {dataset}")
+        con = _con(db)
+    except (DatasetError, Exception) as exc:  # noqa: BLE001 - shown to the user
+        raise fail(str(exc)) from exc
+    summary, errors = eval_sectors(rows, con)
+    render(
+        summary,
+        fmt,
+        title="Sector (NAICS) accuracy",
+        meta={
+            "dataset": str(dataset),
+            "split": split or "all",
+            "errors": errors if fmt is Format.json else len(errors),
+        },
+    )
+
+
 def register(eval_app: typer.Typer) -> None:
-    """Attach `lmi eval occupations` and `lmi eval locations`."""
+    """Attach `lmi eval occupations`, `lmi eval locations` and `lmi eval sectors`."""
     eval_app.command("occupations")(occupations)
     eval_app.command("locations")(locations)
+    eval_app.command("sectors")(sectors)

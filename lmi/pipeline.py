@@ -41,7 +41,7 @@ def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
 def normalise_new_postings(con: duckdb.DuckDBPyConnection, *, batch_size: int = 500,
                            progress: Progress | None = None) -> dict[str, int]:
     """Turn every new or changed raw posting into a normalised `postings` row."""
-    from lmi.normalise.posting import normalise_posting
+    from lmi.normalise.posting import normalise_postings
 
     pending = rows(con, sql("load/raw_to_normalise"))
     known = {r[0] for r in con.execute("SELECT posting_id FROM postings").fetchall()}
@@ -51,10 +51,8 @@ def normalise_new_postings(con: duckdb.DuckDBPyConnection, *, batch_size: int = 
     for batch in _batches(pending, batch_size):
         con.execute("BEGIN")
         try:
-            for raw in batch:
-                norm = normalise_posting(raw, con=con)
-                params = _posting_params(raw, norm)
-                con.execute(upsert, params)
+            for raw, norm in zip(batch, normalise_postings(batch, con=con), strict=True):
+                con.execute(upsert, _posting_params(raw, norm))
                 stats["changed" if raw["posting_key"] in known else "new"] += 1
             con.execute("COMMIT")
         except Exception:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from lmi.normalise.location import parse_location
+from lmi.normalise.location import geo_index, parse_location
 from lmi.normalise.occupation import get_coder
 
 
@@ -49,8 +49,9 @@ def eval_locations(
     """Province/ER accuracy, unknown share and definite-but-wrong share; plus the error rows."""
     prov_ok = er_ok = er_n = unknown = wrong = 0
     errors = []
+    index = geo_index(con)
     for r in rows:
-        loc = parse_location(r["raw"], con=con)
+        loc = parse_location(r["raw"], index=index)
         gold = r["province"].upper()
         answer = loc.province or ""
         ok = answer == gold
@@ -99,6 +100,7 @@ def eval_oasis_holdout(
     import random
 
     from lmi.normalise.occupation import OccupationCoder, embeddings_enabled, load_unit_titles
+    from lmi.normalise.refstamp import reference_stamp
     from lmi.normalise.text import fold
 
     rows = con.execute("SELECT title, code, kind FROM ref_noc_titles").fetchall()
@@ -116,7 +118,11 @@ def eval_oasis_holdout(
     coder = OccupationCoder(
         train,
         unit_titles=load_unit_titles(con),
-        use_embeddings=embeddings_enabled() if use_embeddings is None else use_embeddings,
+        use_embeddings=(
+            embeddings_enabled(reference_stamp(con).noc)
+            if use_embeddings is None
+            else use_embeddings
+        ),
     )
     return _level_scores([{"title": t, "noc_code": c} for t, c in test], coder)
 

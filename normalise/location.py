@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
+from types import EllipsisType
 
 import duckdb
 
 from lmi.normalise.geo_index import SINGLE_ER, US_STATES, GeoIndex, Place, build_index
+from lmi.normalise.refstamp import Stamp, reference_stamp
 from lmi.normalise.text import fold, place_key
 
 OUTSIDE = "OUTSIDE"
@@ -80,23 +82,19 @@ _lock = threading.Lock()
 _cache: dict[object, GeoIndex] = {}
 
 
-def geo_index(con: duckdb.DuckDBPyConnection | None = None) -> GeoIndex:
-    """The lookup index for this connection (cached; rebuilt when the ref tables change size)."""
-    signature: object = "starter"
-    if con is not None:
-        try:
-            signature = (
-                id(con),
-                con.execute(
-                    "SELECT (SELECT count(*) FROM ref_places), (SELECT count(*) FROM ref_fsa)"
-                ).fetchone(),
-            )
-        except duckdb.Error:
-            signature = "starter"
+def geo_index(
+    con: duckdb.DuckDBPyConnection | None = None, *, stamp: Stamp | EllipsisType = ...
+) -> GeoIndex:
+    """The lookup index for these reference tables, cached per stamp (see lmi.normalise.refstamp).
+
+    Pass `stamp` (reference_stamp(con).geo) to skip the stamp query, e.g. once per batch.
+    """
+    if stamp is ...:
+        stamp = reference_stamp(con).geo
     with _lock:
-        if signature not in _cache:
-            _cache[signature] = build_index(con if signature != "starter" else None)
-        return _cache[signature]
+        if stamp not in _cache:
+            _cache[stamp] = build_index(con if stamp is not None else None)
+        return _cache[stamp]
 
 
 def detect_work_mode(*texts: str | None, remote: bool | None = None) -> str | None:
@@ -200,7 +198,7 @@ def _pick(ev: _Evidence, idx: GeoIndex) -> tuple[Place | None, float]:
         if not fitting:
             continue
         chosen.append(fitting[0] if _dominant(fitting) else None)  # type: ignore[arg-type]
-    if any(c is not None for c in chosen):   # ignore a name that is ambiguous on its own
+    if any(c is not None for c in chosen):  # ignore a name that is ambiguous on its own
         chosen = [c for c in chosen if c is not None]
     if not chosen or chosen[0] is None:
         return None, 0.0
@@ -238,9 +236,13 @@ def parse_location(
     postal_code: str | None = None,
     remote: bool | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
+    index: GeoIndex | None = None,
 ) -> Location:
-    """Normalise free-text and/or structured location fields; unknown rather than wrong."""
-    idx = geo_index(con)
+    """Normalise free-text and/or structured location fields; unknown rather than wrong.
+
+    `index` (from geo_index) skips the per-call reference check; otherwise `con` picks the tables.
+    """
+    idx = index or geo_index(con)
     work_mode = detect_work_mode(raw, locality, remote=remote)
     ev = _Evidence(provinces=set(), places=[])
     country_key = place_key(country or "")

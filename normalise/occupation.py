@@ -14,12 +14,14 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import EllipsisType
 
 import duckdb
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from lmi.config import cache_dir, sentence_model_path
+from lmi.normalise.refstamp import Stamp, reference_stamp
 from lmi.normalise.text import fold, squash
 from lmi.normalise.title_clean import title_variants
 
@@ -28,6 +30,7 @@ WEIGHTS = {"char": 0.35, "word": 0.2, "emb": 0.45}
 VARIANT_DISCOUNT = 0.92
 HEAD_WEIGHT = 0.9  # 'cook' taken from 'cook - pulp and paper' is weaker evidence
 VOTE_K, VOTE_WEIGHT = 15, 0.08
+SIM_CELLS = 4_000_000  # query rows x index forms per dense similarity block (~32 MB)
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,8 @@ class OccupationCoder:
         self.char_m = self.char.fit_transform(texts)
         self.word_m = self.word.fit_transform(texts)
         self.code_list, self.code_idx = np.unique(self.codes, return_inverse=True)
+        self._order = np.argsort(self.code_idx, kind="stable")  # forms grouped by code
+        self._starts = np.searchsorted(self.code_idx[self._order], np.arange(len(self.code_list)))
         self.encoder = get_encoder() if use_embeddings else None
         self.emb_m = self._embed_index() if self.encoder is not None else None
 
@@ -146,76 +151,118 @@ class OccupationCoder:
         np.savez(path, texts=np.array(self.texts), emb=emb)
         return emb
 
-    def _similarities(self, queries: list[str]) -> np.ndarray:
+    def _similarities(self, queries: list[str], q_emb: np.ndarray | None = None) -> np.ndarray:
+        """Hybrid similarity of each query to every index form (rows: queries)."""
         sims = WEIGHTS["char"] * (self.char.transform(queries) @ self.char_m.T).toarray()
         sims += WEIGHTS["word"] * (self.word.transform(queries) @ self.word_m.T).toarray()
         if self.emb_m is not None:
-            q = _encode(self.encoder, queries, bulk=False)
+            q = _encode(self.encoder, queries, bulk=False) if q_emb is None else q_emb
             sims += WEIGHTS["emb"] * (q @ self.emb_m.T)
         else:
             sims /= WEIGHTS["char"] + WEIGHTS["word"]
         return sims
 
     def _per_code(self, sims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(best weighted similarity per code, that plus a small vote of the nearest neighbours)."""
+        """Per query row: (best weighted similarity per code, that plus a small neighbour vote)."""
         sims = sims * self.weights
-        best = np.zeros(len(self.code_list), dtype=np.float64)
-        np.maximum.at(best, self.code_idx, sims)
+        best = np.maximum(np.maximum.reduceat(sims[:, self._order], self._starts, axis=1), 0.0)
         ranked = best.copy()
-        near = np.argpartition(-sims, VOTE_K)[:VOTE_K]
-        np.add.at(ranked, self.code_idx[near], VOTE_WEIGHT * sims[near])
+        k = min(VOTE_K, sims.shape[1] - 1)
+        near = np.argpartition(-sims, k, axis=1)[:, :k]
+        rows = np.broadcast_to(np.arange(len(sims))[:, None], near.shape)
+        np.add.at(ranked, (rows, self.code_idx[near]), VOTE_WEIGHT * sims[rows, near])
         return best, ranked
 
     def code(self, title: str | None, description: str | None = None, *, k: int = 5) -> NocResult:
         """Top NOC unit group for a title with its score and the top-k alternatives."""
         return self.code_many([title or ""], k=k)[0]
 
-    def code_many(self, titles: list[str], *, k: int = 5) -> list[NocResult]:
-        """Batch version of `code` (one encoder call)."""
-        variants = [title_variants(t) if t and t.strip() else [] for t in titles]
+    def code_many(self, titles: list[str | None], *, k: int = 5) -> list[NocResult]:
+        """Batch version of `code`: distinct titles only, one encoder call, chunked matrix work."""
+        distinct = list(dict.fromkeys(t or "" for t in titles))
+        variants = [title_variants(t) if t.strip() else [] for t in distinct]
         flat = [v for vs in variants for v in vs]
-        sims = self._similarities(flat) if flat else np.zeros((0, len(self.texts)))
-        out, row = [], 0
-        for vs in variants:
-            if not vs:
-                out.append(NocResult(None, 0.0, None, []))
-                continue
-            score = np.zeros(len(self.code_list))
-            rank = np.zeros(len(self.code_list))
-            for i in range(len(vs)):
-                weight = 1.0 if i == 0 else VARIANT_DISCOUNT
-                best, ranked = self._per_code(sims[row + i])
-                score = np.maximum(score, weight * best)
-                rank = np.maximum(rank, weight * ranked)
+        q_emb = None
+        if flat and self.emb_m is not None:
+            q_emb = _encode(self.encoder, flat, bulk=False)
+        chunk = max(1, SIM_CELLS // max(len(self.texts), 1))
+        best_rows, rank_rows = [], []
+        for start in range(0, len(flat), chunk):
+            part = flat[start : start + chunk]
+            emb = q_emb[start : start + chunk] if q_emb is not None else None
+            best, ranked = self._per_code(self._similarities(part, emb))
+            best_rows.append(best)
+            rank_rows.append(ranked)
+        best_all = np.vstack(best_rows) if best_rows else None
+        rank_all = np.vstack(rank_rows) if rank_rows else None
+        by_title, row = {}, 0
+        for title, vs in zip(distinct, variants, strict=True):
+            by_title[title] = self._result(best_all, rank_all, row, len(vs), k)
             row += len(vs)
-            top = np.argsort(-rank)[:k]
-            alts = [(str(self.code_list[j]), round(min(float(score[j]), 1.0), 4)) for j in top]
-            best = alts[0][0]
-            out.append(NocResult(best, alts[0][1], self.unit_titles.get(best), alts))
-        return out
+        return [by_title[t or ""] for t in titles]
+
+    def _result(self, best, ranked, row: int, n: int, k: int) -> NocResult:
+        """Combine a title's variant rows (later variants discounted) into one result."""
+        if n == 0:
+            return NocResult(None, 0.0, None, [])
+        weights = np.full((n, 1), VARIANT_DISCOUNT)
+        weights[0] = 1.0
+        score = np.maximum((weights * best[row : row + n]).max(axis=0), 0.0)
+        rank = np.maximum((weights * ranked[row : row + n]).max(axis=0), 0.0)
+        top = np.argsort(-rank)[:k]
+        alts = [(str(self.code_list[j]), round(min(float(score[j]), 1.0), 4)) for j in top]
+        code = alts[0][0]
+        return NocResult(code, alts[0][1], self.unit_titles.get(code), alts)
 
 
 _lock = threading.Lock()
 _coders: dict[object, OccupationCoder] = {}
 
 
-def embeddings_enabled() -> bool:
-    """False when $LMI_NOC_EMBEDDINGS=0: n-gram similarity only (fast, a little less accurate)."""
-    return os.environ.get("LMI_NOC_EMBEDDINGS", "1") != "0"
+def embeddings_enabled(stamp: Stamp | EllipsisType = ...) -> bool:
+    """Whether the coder adds MiniLM similarity: $LMI_NOC_EMBEDDINGS=1 on, =0 off, else automatic.
+
+    Automatic: on for imported OaSIS titles, off for the starter titles (the first build would
+    embed ~3,000 titles for +6 points top-1; see docs/normalisation.md). A stamp of `...` (not
+    given) means "no reference information" and keeps the embeddings on.
+    """
+    setting = os.environ.get("LMI_NOC_EMBEDDINGS", "").strip()
+    if setting in ("0", "1"):
+        return setting == "1"
+    if stamp is ...:
+        return True
+    return _titles_imported(stamp)
+
+
+def _titles_imported(stamp: Stamp) -> bool:
+    """True when ref_noc_titles holds rows that are not the packaged starter table."""
+    parts = {part[0]: part for part in stamp or ()}
+    titles = parts.get("ref_noc_titles")
+    return bool(titles and titles[1] and titles[2] != "starter")
 
 
 def get_coder(
-    con: duckdb.DuckDBPyConnection | None = None, *, use_embeddings: bool | None = None
+    con: duckdb.DuckDBPyConnection | None = None,
+    *,
+    use_embeddings: bool | None = None,
+    stamp: Stamp | EllipsisType = ...,
 ) -> OccupationCoder:
-    """A cached coder for this connection's title table (starter titles without one)."""
+    """A coder for this connection's title tables (starter titles without), cached per stamp.
+
+    Pass `stamp` (reference_stamp(con).noc) to skip the stamp query, e.g. once per batch.
+    """
+    if stamp is ...:
+        stamp = reference_stamp(con).noc
     if use_embeddings is None:
-        use_embeddings = embeddings_enabled()
-    titles = load_titles(con)
-    key = (len(titles), hashlib.sha1(repr(titles[:50]).encode()).hexdigest(), use_embeddings)
+        use_embeddings = embeddings_enabled(stamp)
+    key = (stamp, use_embeddings)
     with _lock:
         if key not in _coders:
+            source = con if stamp is not None else None
             _coders[key] = OccupationCoder(
-                titles, use_embeddings=use_embeddings, unit_titles=load_unit_titles(con)
+                load_titles(source),
+                use_embeddings=use_embeddings,
+                unit_titles=load_unit_titles(source),
             )
         return _coders[key]
 

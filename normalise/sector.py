@@ -7,13 +7,15 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from types import EllipsisType
 
 import duckdb
-import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 
+from lmi.normalise.blas import single_threaded_blas
+from lmi.normalise.refstamp import Stamp, reference_stamp
 from lmi.normalise.sector_hints import SECTOR_HINTS, sector_of
 from lmi.normalise.text import fold, place_key
 
@@ -24,7 +26,7 @@ LEGAL_SUFFIX = re.compile(
     re.I,
 )
 INDUSTRY_MIN = 0.30
-TEXT_MIN = 0.40
+TEXT_MIN = 0.30
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,16 @@ class SectorResult:
     source: str | None  # industry | employer | classifier
     confidence: float
     employer: str | None = None  # normalised parent employer when the table knows it
+
+
+@dataclass(frozen=True)
+class SectorEvidence:
+    """What a posting says that can place it in a sector."""
+
+    industry: str | None = None
+    employer: str | None = None
+    title: str | None = None
+    description: str | None = None
 
 
 def normalise_employer(name: str | None) -> str | None:
@@ -61,7 +73,8 @@ class SectorClassifier:
             TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, preprocessor=fold),
             LogisticRegression(max_iter=2000, C=8.0),
         )
-        self.model.fit(texts, labels)
+        with single_threaded_blas():
+            self.model.fit(texts, labels)
         self.titles = self._subsector_titles(con)
 
     @staticmethod
@@ -98,9 +111,20 @@ class SectorClassifier:
 
     def predict(self, text: str) -> tuple[str, float]:
         """Most likely sector and its probability."""
-        probs = self.model.predict_proba([text])[0]
-        best = int(np.argmax(probs))
-        return str(self.model.classes_[best]), float(probs[best])
+        return self.predict_many([text])[0]
+
+    def predict_many(self, texts: list[str]) -> list[tuple[str, float]]:
+        """(sector, probability) per text with one predict_proba call over the distinct texts."""
+        distinct = list(dict.fromkeys(texts))
+        if not distinct:
+            return []
+        probs = self.model.predict_proba(distinct)
+        best = probs.argmax(axis=1)
+        got = {
+            t: (str(self.model.classes_[b]), float(p[b]))
+            for t, b, p in zip(distinct, best, probs, strict=True)
+        }
+        return [got[t] for t in texts]
 
 
 _lock = threading.Lock()
@@ -108,17 +132,16 @@ _classifiers: dict[object, SectorClassifier] = {}
 _employers: dict[str, tuple[str, str]] = {}
 
 
-def _classifier(con: duckdb.DuckDBPyConnection | None) -> SectorClassifier:
-    key: object = None
-    if con is not None:
-        try:
-            key = (id(con), con.execute("SELECT count(*) FROM ref_naics_elements").fetchone()[0])
-        except duckdb.Error:
-            key = None
+def sector_classifier(
+    con: duckdb.DuckDBPyConnection | None = None, *, stamp: Stamp | EllipsisType = ...
+) -> SectorClassifier:
+    """The classifier for these NAICS tables, cached per stamp (see lmi.normalise.refstamp)."""
+    if stamp is ...:
+        stamp = reference_stamp(con).naics
     with _lock:
-        if key not in _classifiers:
-            _classifiers[key] = SectorClassifier(con if key is not None else None)
-        return _classifiers[key]
+        if stamp not in _classifiers:
+            _classifiers[stamp] = SectorClassifier(con if stamp is not None else None)
+        return _classifiers[stamp]
 
 
 def employer_parent(name: str | None) -> tuple[str, str] | None:
@@ -138,24 +161,46 @@ def classify_sector(
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> SectorResult:
     """Sector from the strongest available evidence, or code None below the thresholds."""
-    clf = _classifier(con)
-    known = employer_parent(employer)
-    parent = known[0] if known else None
-    if industry and industry.strip():
-        sub = clf.titles.get(place_key(industry))
+    evidence = SectorEvidence(industry, employer, title, description)
+    return classify_sectors([evidence], sector_classifier(con))[0]
+
+
+def classify_sectors(items: list[SectorEvidence], clf: SectorClassifier) -> list[SectorResult]:
+    """Batch `classify_sector`: industry field, then employer table, then the text classifier.
+
+    Each evidence kind is scored with one vectorised predict over the distinct texts.
+    """
+    out: list[SectorResult | None] = [None] * len(items)
+    known = [employer_parent(e.employer) for e in items]
+    parents = [k[0] if k else None for k in known]
+    industry_rows = []
+    for i, e in enumerate(items):
+        if not (e.industry and e.industry.strip()):
+            continue
+        sub = clf.titles.get(place_key(e.industry))
         if sub:
-            return SectorResult(sector_of(sub), sub, "industry", 0.95, parent)
-        code, prob = clf.predict(industry)
+            out[i] = SectorResult(sector_of(sub), sub, "industry", 0.95, parents[i])
+        else:
+            industry_rows.append(i)
+    preds = clf.predict_many([items[i].industry or "" for i in industry_rows])
+    for i, (code, prob) in zip(industry_rows, preds, strict=True):
         if prob >= INDUSTRY_MIN:
-            return SectorResult(code, None, "industry", round(prob, 3), parent)
-    if known:
-        naics = known[1]
-        return SectorResult(
-            sector_of(naics), naics if len(naics) >= 3 else None, "employer", 0.9, parent
-        )
-    text = " ".join(t for t in (title, (description or "")[:1500]) if t)
-    if text.strip():
-        code, prob = clf.predict(text)
+            out[i] = SectorResult(code, None, "industry", round(prob, 3), parents[i])
+    text_rows, texts = [], []
+    for i, e in enumerate(items):
+        if out[i] is not None:
+            continue
+        if known[i]:
+            naics = known[i][1]
+            sub = naics if len(naics) >= 3 else None
+            out[i] = SectorResult(sector_of(naics), sub, "employer", 0.9, parents[i])
+            continue
+        parts = (e.industry, e.employer, e.title, (e.description or "")[:1500])
+        text = " ".join(t for t in parts if t)
+        if text.strip():
+            text_rows.append(i)
+            texts.append(text)
+    for i, (code, prob) in zip(text_rows, clf.predict_many(texts), strict=True):
         if prob >= TEXT_MIN:
-            return SectorResult(code, None, "classifier", round(prob, 3), parent)
-    return SectorResult(None, None, None, 0.0, parent)
+            out[i] = SectorResult(code, None, "classifier", round(prob, 3), parents[i])
+    return [r or SectorResult(None, None, None, 0.0, parents[i]) for i, r in enumerate(out)]

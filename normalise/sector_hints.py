@@ -375,3 +375,36 @@ def sector_of(naics_code: str) -> str:
     if "-" in code:
         return code
     return SUBSECTOR_PREFIXES.get(code[:2], code[:2])
+
+
+# Industry-field wordings (job-board industry names, French equivalents) added after reading the
+# errors on the dev part of benchmarks/data/sectors.csv; the blind part was not used for them.
+INDUSTRY_WORDINGS: dict[str, list[str]] = {
+    "11": ["fisheries", "seafood harvesting", "ranching", "cattle ranch", "pêche", "élevage"],
+    "21": ["oil and energy", "oil & energy", "oil producer", "exploration and production"],
+    "22": ["services publics", "distribution de gaz naturel", "énergie électrique", "wind farm"],
+    "41": ["wholesale distribution", "food distribution", "distributor", "distribution en gros"],
+    "44-45": ["supermarkets", "supermarket", "drugstore", "épicerie", "pharmacie"],
+    "48-49": ["3pl", "third-party logistics", "freight", "transport routier", "entreposage"],
+    "51": ["software publishing", "édition de logiciels", "logiciels", "journalism", "film"],
+    "52": ["services bancaires", "banque", "credit union", "caisse", "pension fund"],
+    "54": [
+        "accounting",
+        "law practice",
+        "law firm",
+        "research services",
+        "information technology and services",
+        "technologies de l'information",
+        "services juridiques",
+        "génie civil",
+        "paralegal",
+    ],
+    "56": ["outsourcing", "offshoring", "contact centre", "security guards", "cleaning company"],
+    "61": ["e-learning", "professional training", "centre de services scolaire", "formation"],
+    "62": ["individual and family services", "community services", "services sociaux"],
+    "71": ["recreational facilities", "gambling", "fitness", "spectator sports", "gaming"],
+    "81": ["personal care services", "civic and social organizations", "charity", "lube"],
+    "91": ["town of", "province of", "service canada", "region of", "federal department"],
+}
+for _sector, _words in INDUSTRY_WORDINGS.items():
+    SECTOR_HINTS[_sector] = [*SECTOR_HINTS[_sector], *_words]
