@@ -14,7 +14,12 @@ import pytest
 from typer.testing import CliRunner
 
 from lmi.cli.main import app
-from lmi.warehouse.aggregates import aggregates_fresh, refresh_aggregates
+from lmi.warehouse import aggregates
+from lmi.warehouse.aggregates import (
+    aggregates_fresh,
+    credential_aggregates_fresh,
+    refresh_aggregates,
+)
 from lmi.warehouse.db import WarehouseError, connect
 from lmi.warehouse.emerging import benjamini_hochberg, two_proportion_z
 from lmi.warehouse.emerging_report import emerging_skills
@@ -488,6 +493,48 @@ def test_aggregates_give_the_same_answers(trend_db, tmp_path, opened):
     con.execute("DELETE FROM posting_skills WHERE skill_id = 'F'")     # now stale
     assert not aggregates_fresh(con)
     assert "F" not in {r["skill_id"] for r in top_skills(con, Filters(), floor=0)[0]}
+
+
+def _comparable(report):
+    meta = {k: v for k, v in report["meta"].items()
+            if k not in ("generated_at", "source", "emerging")}
+    return {**report, "meta": meta}
+
+
+def test_gap_report_same_from_aggregates(trend_db, tmp_path, opened, monkeypatch):
+    """Credential reach, sampled companion skills and evidence read from the aggregates give
+    the base-table answers; a changed catalogue makes the credential aggregates stale."""
+    path = Path(shutil.copy(trend_db, tmp_path / "gapagg.duckdb"))
+    con = opened(path)
+    con.execute("INSERT INTO microcredentials (credential_id, title, provider, learning_outcomes)"
+                " VALUES ('k1', 'Flat course', 'C', ['f']), ('k2', 'Growth course', 'C', ['g']),"
+                " ('k3', 'Decline course', 'C', ['d'])")
+    for cid, sid in (("k1", "F"), ("k2", "G"), ("k2", "R"), ("k3", "D2"), ("k3", "F")):
+        con.execute("INSERT INTO credential_skills VALUES (?, 'test', ?, 'x', 0, 0.9, 'exact')",
+                    [cid, sid])
+    monkeypatch.setattr(aggregates, "COSKILL_SAMPLE", 100)   # 600 jobs: the hash % 4 = 0 sample
+    assert aggregates.sample_level(600) == 2 and aggregates.sample_min_level(600) == 0
+    cases = [Filters(), Filters(since="2023-06-01", until="2024-02-29")]
+    before = [gap_report(con, f, limit=3, min_count=20, floor=0) for f in cases]
+    evidence_before = emerging_skills(con, Filters(), min_count=20, include_all=True)[0]
+    assert any(c["missing_companions"] for c in before[0]["credentials"])
+    assert any(c["fading_skills"] for c in before[0]["credentials"])
+    refresh_aggregates(con)
+    assert credential_aggregates_fresh(con)
+    for f, base in zip(cases, before, strict=True):
+        agg = gap_report(con, f, limit=3, min_count=20, floor=0)
+        assert base["meta"]["source"] == "base tables"
+        assert agg["meta"]["source"].startswith("aggregates")
+        assert _comparable(agg) == _comparable(base)
+    evidence_after = emerging_skills(con, Filters(), min_count=20, include_all=True)[0]
+    assert [r["evidence"] for r in evidence_after] == [r["evidence"] for r in evidence_before]
+    assert any(r["evidence"] for r in evidence_after)
+    reach = {c["credential_id"]: c["reach"] for c in before[0]["credentials"]}
+    con.execute("INSERT INTO credential_skills VALUES ('k1', 'test', 'G', 'x', 1, 0.9, 'exact')")
+    assert aggregates_fresh(con) and not credential_aggregates_fresh(con)
+    changed = {c["credential_id"]: c for c in gap_report(con, Filters(), limit=3, min_count=20,
+                                                         floor=0)["credentials"]}
+    assert changed["k1"]["mapped_skills"] == 2 and changed["k1"]["reach"] > reach["k1"]
 
 
 def test_emerging_phrases_evidence_and_tags(trend_db, tmp_path, opened):

@@ -206,6 +206,20 @@ def month_noise(counts: np.ndarray, totals: np.ndarray) -> float:
     return max(0.0, float(excess.sum() / (e ** 2).sum()))
 
 
+def _cochran_armitage_all(counts: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """`cochran_armitage` z for every row of a skills x months matrix (0.0 where Var(T) = 0)."""
+    n = np.asarray(totals, dtype=float)
+    big_n = n.sum()
+    if big_n <= 0:
+        return np.zeros(counts.shape[0])
+    t = np.arange(n.size, dtype=float)
+    s_bar = (n * t).sum() / big_n
+    p_bar = counts.sum(axis=1) / big_n
+    var = p_bar * (1 - p_bar) * (n * (t - s_bar) ** 2).sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(var > 0, (counts * (t - s_bar)).sum(axis=1) / np.sqrt(var), 0.0)
+
+
 def _accelerating_all(counts: np.ndarray, totals: np.ndarray, window: int) -> np.ndarray:
     """`accelerating` for every row of a skills x months matrix."""
     if window < 1 or counts.shape[1] < 3 * window:
@@ -256,7 +270,7 @@ def rank_emerging(series: Sequence[SkillSeries], totals: Sequence[int], recent_m
         phi = np.where(binomial > 0, var / binomial, 1.0)
     p = np.where(var > 0, norm.sf(z), 1.0)
     qs = benjamini_hochberg(p)
-    trend_z = np.array([cochran_armitage(row, n)[0] for row in c_all]) / np.sqrt(phi)
+    trend_z = _cochran_armitage_all(c_all, n) / np.sqrt(phi)
     trend_p = norm.sf(trend_z)
     trend_q = benjamini_hochberg(trend_p)
     shares_all = np.divide(c_all, n, out=np.zeros_like(c_all), where=n > 0)

@@ -8,12 +8,22 @@ import datetime as dt
 from typing import Any
 
 import duckdb
+import numpy as np
 
 from lmi.warehouse.emerging import EmergingResult, SkillSeries, rank_emerging
 from lmi.warehouse.filters import Filters, sql_params
-from lmi.warehouse.reports import Row, framework_versions, prepare, report_meta, run
+from lmi.warehouse.reports import (
+    Row,
+    framework_versions,
+    prepare,
+    report_meta,
+    run,
+    run_arrays,
+)
 
 SNIPPET_CONTEXT = 70
+EVIDENCE_PER = 3    # matches per skill and month kept in evidence_month_firsts
+DIMENSIONS = ("province", "economic_region", "sector", "noc_prefix")
 
 
 def month_index(day: dt.date) -> int:
@@ -38,29 +48,46 @@ def snippet(description: str | None, start: int, end: int, matched: str) -> str:
 
 def evidence(con: duckdb.DuckDBPyConnection, params: dict[str, Any], keys: list[str],
              since: dt.date, per: int = 3) -> dict[str, list[dict[str, Any]]]:
-    """Up to `per` snippets per key ('framework_id|skill_id' or 'phrase|text') since `since`."""
+    """Up to `per` snippets per key ('framework_id|skill_id' or 'phrase|text') since `since`.
+
+    One query for all keys: per key the matching filtered jobs with the smallest posting_id.
+    """
+    if not keys:
+        return {}
+    national = not any(params.get(k) for k in DIMENSIONS)
     out: dict[str, list[dict[str, Any]]] = {}
-    for key in keys:
-        framework, _, skill = key.partition("|")
-        found = run(con, "evidence_one", {**sql_params(params), "framework": framework,
-                                          "skill": skill, "from": since, "per": per})
-        if found:
-            out[key] = [{"posting_id": r["posting_id"], "posted_on": r["posted_on"],
-                         "text": snippet(r["description"], r["start_char"], r["end_char"],
-                                         r["matched_text"])} for r in found]
+    for r in run(con, "evidence", {**sql_params(params), "keys": keys, "from": since,
+                                   "per": per, "use_aggregates": bool(
+                                       params.get("use_aggregates") and national
+                                       and per <= EVIDENCE_PER),
+                                   "phrases": any(k.startswith("phrase|") for k in keys)}):
+        out.setdefault(r["key"], []).append({
+            "posting_id": r["posting_id"], "posted_on": r["posted_on"],
+            "text": snippet(r["description"], r["start_char"], r["end_char"],
+                            r["matched_text"])})
     return out
 
 
-def _series(found: list[Row], months: list[int]) -> list[SkillSeries]:
-    position = {m: i for i, m in enumerate(months)}
-    dense: dict[tuple[str, str], list] = {}
-    for r in found:
-        slot = dense.setdefault((r["framework_id"], r["skill_id"]),
-                                [r["label"], [0] * len(months)])
-        i = position.get(month_index(r["month"]))
-        if i is not None:
-            slot[1][i] += r["jobs"]
-    return [SkillSeries(k, label, tuple(c)) for k, (label, c) in dense.items()]
+def month_indexes(days: np.ndarray) -> np.ndarray:
+    """`month_index` of every date in a datetime64 array."""
+    return days.astype("datetime64[M]").astype(np.int64) + 1970 * 12
+
+
+def _series(found: dict[str, np.ndarray], months: list[int]) -> list[SkillSeries]:
+    """One series per (framework_id, skill_id) of a result ordered by key, then month."""
+    fw, skill = np.asarray(found["framework_id"]), np.asarray(found["skill_id"])
+    if not fw.size:
+        return []
+    first = np.r_[True, (fw[1:] != fw[:-1]) | (skill[1:] != skill[:-1])]
+    starts, group = np.flatnonzero(first), np.cumsum(first) - 1
+    position = month_indexes(np.asarray(found["month"])) - months[0]
+    inside = (position >= 0) & (position < len(months))
+    counts = np.zeros((starts.size, len(months)), dtype=np.int64)
+    np.add.at(counts, (group[inside], position[inside]), np.asarray(found["jobs"])[inside])
+    labels = np.asarray(found["label"])[starts]
+    return [SkillSeries((fw[i], skill[i]), label, tuple(c))
+            for i, label, c in zip(starts.tolist(), labels.tolist(), counts.tolist(),
+                                   strict=True)]
 
 
 def _spreading(con: duckdb.DuckDBPyConnection, params: dict[str, Any], keys: list[str],
@@ -136,10 +163,10 @@ def emerging_skills(con: duckdb.DuckDBPyConnection, filters: Filters | None = No
         return [], meta
     query = {**sql_params(params), "framework": framework, "from": month_start(base_from),
              "min_total": min_count}
-    found = run(con, "skill_period_counts", query)
+    series = _series(run_arrays(con, "skill_period_counts", query), months)
     if include_phrases and framework is None:
-        found += run(con, "phrase_period_counts", query)
-    results = rank_emerging(_series(found, months), totals, recent_months, min_count=min_count,
+        series += _series(run_arrays(con, "phrase_period_counts", query), months)
+    results = rank_emerging(series, totals, recent_months, min_count=min_count,
                             alpha=alpha, persistence=persistence)
     meta["frameworks"] = framework_versions(
         con, {k[0] for k in (r.key for r in results) if k[0] != "phrase"})

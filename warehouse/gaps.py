@@ -14,13 +14,30 @@ from typing import Any
 
 import duckdb
 
+from lmi.warehouse.aggregates import (
+    credential_aggregates_fresh,
+    sample_level,
+    stored_sample_level,
+)
 from lmi.warehouse.emerging import benjamini_hochberg, two_proportion_z
-from lmi.warehouse.emerging_report import emerging_skills, month_index, month_start
+from lmi.warehouse.emerging_report import (
+    emerging_skills,
+    month_index,
+    month_indexes,
+    month_start,
+)
 from lmi.warehouse.filters import Filters, sql_params
-from lmi.warehouse.reports import DEFAULT_FLOOR, Row, prepare, run, suppress, top_skills
+from lmi.warehouse.reports import (
+    DEFAULT_FLOOR,
+    Row,
+    prepare,
+    run,
+    run_arrays,
+    suppress,
+    top_skills,
+)
 
 MAX_SIBLINGS = 12          # a parent with more children is a broad group, not "related"
-COSKILL_SAMPLE = 50_000    # companion skills are counted on about this many sampled jobs
 
 
 def alignment_score(shares: Iterable[float], in_demand_share: float) -> float:
@@ -156,21 +173,33 @@ def credential_rows(con: duckdb.DuckDBPyConnection, params: dict[str, Any],
     if not grouped:
         return []
     recent, base, totals = _windows(con, params, last, recent_months, baseline_months)
+    fresh = bool(params.get("use_aggregates")) and credential_aggregates_fresh(con)
+    national = not any(params.get(k) for k in ("province", "economic_region", "sector",
+                                                "noc_prefix"))
+    level = sample_level(total)
     monthly: dict[str, dict[int, int]] = defaultdict(dict)
     skill_monthly: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
     companions: dict[str, list[str]] = defaultdict(list)
     # a job has one month, so a credential's reach is the sum of its monthly reach
-    for r in run(con, "credential_month_reach", {**sql_params(params), "from": None}):
+    for r in run(con, "credential_month_reach", {**sql_params(params), "from": None,
+                                                 "use_aggregates": fresh}):
         monthly[r["credential_id"]][month_index(r["month"])] = r["jobs"]
     reach = {cid: sum(by_month.values()) for cid, by_month in monthly.items()}
     if base:
-        start = month_start(base[0])
-        for r in run(con, "skill_period_counts", {**sql_params(params), "framework": None,
-                                                  "from": start}):
-            skill_monthly[(r["framework_id"], r["skill_id"])][month_index(r["month"])] = r["jobs"]
+        wanted = {(s["framework_id"], s["skill_id"]) for c in grouped.values()
+                  for s in c["_skills"]}
+        found = run_arrays(con, "skill_period_counts", {
+            **sql_params(params), "framework": None, "from": month_start(base[0])})
+        for f, s, m, jobs in zip(found["framework_id"].tolist(), found["skill_id"].tolist(),
+                                 month_indexes(found["month"]).tolist(),
+                                 found["jobs"].tolist(), strict=True):
+            if (f, s) in wanted:
+                skill_monthly[(f, s)][m] = jobs
     for r in run(con, "credential_coskills", {**sql_params(params), "per": 5, "min_lift": 1.2,
-                                              "min_jobs": 1,
-                                              "sample_mod": max(1, total // COSKILL_SAMPLE)}):
+                                              "min_jobs": 1, "sample_mod": 2 ** level,
+                                              "min_level": level,
+                                              "use_aggregates": fresh and national and
+                                              level >= stored_sample_level(con)}):
         companions[r["credential_id"]].append(r["label"])
     fading = _fading(grouped, skill_monthly, totals, recent, base, alpha)
     out = []

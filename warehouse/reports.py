@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import duckdb
+import numpy as np
 
 from lmi.warehouse.aggregates import aggregates_fresh, whole_months
 from lmi.warehouse.db import SQL_DIR, rows, sql
@@ -26,6 +27,19 @@ SUPPRESSED_FIELDS = ("postings", "jobs", "share", "national_share", "lq")
 DIMENSIONS = ("province", "economic_region", "sector", "noc_prefix")
 
 
+def _query(name: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    if params.get("use_aggregates") and (SQL_DIR / "reports" / f"agg_{name}.sql").exists():
+        text = sql(f"reports/agg_{name}")
+        if not any(params.get(k) for k in DIMENSIONS) and "naics_sector," not in text:
+            # national: the month-level totals (same columns, NULL dimensions) are far smaller
+            for table in ("skill_month", "posting_month", "credential_month", "phrase_month"):
+                text = text.replace(f"{table}_counts", f"{table}_totals")
+    else:
+        text = sql(f"reports/{name}")
+    used = set(re.findall(r"\$(\w+)", text))
+    return text, {k: params.get(k) for k in used}
+
+
 def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> list[Row]:
     """Run sql/reports/<name>.sql, binding only the $parameters the file uses.
 
@@ -33,16 +47,14 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> li
     dates cover whole months) sql/reports/agg_<name>.sql is run instead, where it exists.
     """
     con.execute(sql("reports/_macros"))
-    if params.get("use_aggregates") and (SQL_DIR / "reports" / f"agg_{name}.sql").exists():
-        text = sql(f"reports/agg_{name}")
-        if not any(params.get(k) for k in DIMENSIONS) and "naics_sector," not in text:
-            # national: the month-level totals (same columns, NULL dimensions) are far smaller
-            text = text.replace("skill_month_counts", "skill_month_totals").replace(
-                "posting_month_counts", "posting_month_totals")
-    else:
-        text = sql(f"reports/{name}")
-    used = set(re.findall(r"\$(\w+)", text))
-    return rows(con, text, {k: params.get(k) for k in used})
+    return rows(con, *_query(name, params))
+
+
+def run_arrays(con: duckdb.DuckDBPyConnection, name: str,
+               params: dict[str, Any]) -> dict[str, np.ndarray]:
+    """`run`, but the result as one numpy array per column (fast for large results)."""
+    con.execute(sql("reports/_macros"))
+    return con.execute(*_query(name, params)).fetchnumpy()
 
 
 def framework_versions(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> list[str]:
