@@ -66,11 +66,11 @@ def run_demo(db: Path, *, postings: int = 2400, seed: int = 20261101,
         t0 = time.perf_counter()
         extractor = SkillExtractor.from_warehouse(con)
         result.seconds["load_extractor"] = time.perf_counter() - t0
-        result.counts.update(process_pending(con, progress=progress, seconds=result.seconds,
-                                             extractor=extractor))
         t0 = time.perf_counter()
         result.counts["catalogue"] = import_sample_catalogue(con, extractor)
         result.seconds["catalogue"] = time.perf_counter() - t0
+        result.counts.update(process_pending(con, progress=progress, seconds=result.seconds,
+                                             extractor=extractor))
     return result
 
 
