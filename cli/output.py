@@ -16,8 +16,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
+# Piped output (CI logs, files) gets a wide, fixed width instead of rich's 80-column fallback.
+console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
+TEXT_WIDTH = 40  # long text cells (evidence, lists) are cut with an ellipsis in tables
 
 
 class Format(StrEnum):
@@ -74,7 +76,13 @@ def render(rows: Sequence[dict[str, Any]], fmt: Format | str = Format.table, *,
         return
     table = Table(title=title, title_justify="left", header_style="bold")
     for c in cols:
-        table.add_column(c.replace("_", " "), overflow="fold")
+        values = [r.get(c) for r in rows]
+        numeric = all(isinstance(v, int | float | bool) or v is None for v in values)
+        if numeric:
+            table.add_column(c.replace("_", " "), justify="right", no_wrap=True)
+        else:
+            table.add_column(c.replace("_", " "), overflow="ellipsis", max_width=TEXT_WIDTH,
+                             no_wrap=True)
     for r in rows:
         table.add_row(*(_cell(r.get(c)) for c in cols))
     console.print(table)
