@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 from lmi.nlp.metrics import mean, micro_prf, reciprocal_rank, rp_at_k
 
 SKIPPED_LABELS = frozenset({"label not present", "underspecified"})
@@ -77,7 +79,8 @@ def read_linking_csv(path: str | Path) -> list[LinkingSentence]:
         missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
             raise EvaluationError(
-                f"{path} lacks column(s) {', '.join(missing)}; expected sentence,span,sub_span,label")
+                f"{path} lacks column(s) {', '.join(missing)}; "
+                "expected sentence,span,sub_span,label")
         groups: dict[str, LinkingSentence] = {}
         for row in reader:
             sentence = (row["sentence"] or "").strip()
@@ -91,7 +94,7 @@ def read_linking_csv(path: str | Path) -> list[LinkingSentence]:
 
 
 def framework_label_map(con: Any, framework_id: str) -> dict[str, str]:
-    """lower(preferred label) -> skill_id for one framework; EvaluationError if it is not imported."""
+    """lower(preferred label) -> skill_id of a framework; EvaluationError if it is not imported."""
     found = con.execute(
         "SELECT lower(preferred_label), skill_id FROM skills WHERE framework_id = ?",
         [framework_id]).fetchall()
@@ -195,3 +198,73 @@ def evaluate_extraction(con: Any, dataset: str | Path | Iterable[LinkingSentence
     return {"precision": counts.precision, "recall": counts.recall, "f1": counts.f1,
             "tp": counts.tp, "fp": counts.fp, "fn": counts.fn, "n_sentences": len(items),
             "n_gold": counts.tp + counts.fn, "n_predicted": counts.tp + counts.fp}
+
+
+def evaluate_boilerplate_skillspan(path: str | Path) -> dict[str, Any]:
+    """How much boilerplate detection would cost on SkillSpan-format postings.
+
+    Sentences of a posting (same `idx`) are joined one per line and run through
+    `boilerplate_spans`; reports the share of sentences flagged and the share of gold
+    skill/knowledge spans inside boilerplate (spans that the linker would lose).
+    """
+    import json
+
+    from lmi.nlp.boilerplate import boilerplate_spans, inside_boilerplate
+
+    postings: dict[Any, list[dict[str, Any]]] = {}
+    with Path(path).open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                rec = json.loads(line)
+                postings.setdefault(rec["idx"], []).append(rec)
+    n_sent = flagged = n_spans = lost = 0
+    for records in postings.values():
+        offsets, parts, pos = [], [], 0
+        for rec in records:
+            text = " ".join(rec["tokens"])
+            offsets.append(pos)
+            parts.append(text)
+            pos += len(text) + 1
+        spans = boilerplate_spans("\n".join(parts))
+        for rec, start, text in zip(records, offsets, parts, strict=True):
+            n_sent += 1
+            flagged += inside_boilerplate(spans, start, start + max(1, len(text)))
+            token_starts = np.cumsum([0] + [len(t) + 1 for t in rec["tokens"]])
+            for layer in ("tags_skill", "tags_knowledge"):
+                for b, e in _bio(rec[layer]):
+                    n_spans += 1
+                    lost += inside_boilerplate(spans, start + int(token_starts[b]),
+                                               start + int(token_starts[e]) - 1)
+    return {"postings": len(postings), "sentences": n_sent, "sentences_flagged": flagged,
+            "gold_spans": n_spans, "gold_spans_in_boilerplate": lost,
+            "share_spans_lost": lost / n_spans if n_spans else 0.0}
+
+
+def _bio(tags: Sequence[str]) -> list[tuple[int, int]]:
+    spans, start = [], None
+    for i, tag in enumerate([*tags, "O"]):
+        if tag.startswith("I") and start is not None:
+            continue
+        if start is not None:
+            spans.append((start, i))
+            start = None
+        if tag[:1] in ("B", "I"):
+            start = i
+    return spans
+
+
+def boilerplate_effect(extractor: Extractor, texts: Iterable[str]) -> dict[str, Any]:
+    """Skills the extractor asserts inside / outside boilerplate spans, over whole postings."""
+    from lmi.nlp.boilerplate import boilerplate_spans, inside_boilerplate
+
+    inside, outside, examples = 0, 0, []
+    for text in texts:
+        spans = boilerplate_spans(text)
+        for m in extractor.extract(text).skills:
+            if inside_boilerplate(spans, m.start, m.end):
+                inside += 1
+                examples.append(f"{m.text} -> {m.label}")
+            else:
+                outside += 1
+    return {"asserted_before": inside + outside, "asserted_in_boilerplate": inside,
+            "asserted_after": outside, "dropped_examples": examples}

@@ -1,43 +1,194 @@
-"""Rank a framework's skills for free-text phrases by embedding similarity (v1: max cosine over labels)."""
+"""Rank a framework's skills for free-text phrases: max cosine over each skill's labels.
+
+v2 (see docs/linking.md): queries can go through a small trained residual adapter
+(models/linker_adapter/adapter.npz, `lmi.nlp.linking_train`) before scoring; a span's score can
+be mixed with its sentence's score (`context_weight`); raw scores map to calibrated confidence
+with an isotonic table fitted on dev decisions (`confidence`), and `DEFAULT_THRESHOLD` is the
+confidence the extractor should require to assert a skill.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from lmi.nlp.embeddings import Encoder, LabelIndex
+from lmi.config import MODELS_DIR
+from lmi.nlp.embeddings import Encoder, LabelIndex, get_encoder
 
 QUERY_CHUNK = 256
+MODEL_DIR = MODELS_DIR / "linker_adapter"
+# Raw score (of `load_ranker`) a linked span needs to be asserted: the knee of the dev
+# precision/recall table in docs/linking.md (span P .54/.61, R .46/.49 on tech/house dev);
+# `confidence(DEFAULT_THRESHOLD)` is the matching calibrated confidence (~0.4).
+DEFAULT_THRESHOLD = 0.70
+CONTEXT_WEIGHT = 0.0             # weight of the sentence when ranking a span with a context
+SUBPHRASE_MIN_TOKENS = 2         # in sentence mode, texts this long get sub-phrase fusion
+SUBPHRASE_MAX_N = 4              # longest sub-phrase (tokens)
+SUBPHRASE_WEIGHT = 0.5           # weight of the best sub-phrase score for sentence-length texts
+_TOKEN = re.compile(r"[\w#+./-]+")
+
+
+def subphrases(text: str, max_n: int = SUBPHRASE_MAX_N) -> list[str]:
+    """Distinct 1..max_n-token windows of a text (tokens: words, C#, node.js, CI/CD)."""
+    tokens = _TOKEN.findall(text)
+    grams = {" ".join(tokens[i:i + n]) for n in range(1, max_n + 1)
+             for i in range(len(tokens) - n + 1)}
+    return sorted(g for g in grams if g)
+
+
+def load_adapter(model_dir: Path = MODEL_DIR) -> tuple[np.ndarray, np.ndarray] | None:
+    """(W, b) of the trained query adapter, or None if it is not packaged."""
+    path = Path(model_dir) / "adapter.npz"
+    if not path.exists():
+        return None
+    with np.load(path, allow_pickle=False) as data:
+        return data["W"].astype(np.float32), data["b"].astype(np.float32)
+
+
+def apply_adapter(vectors: np.ndarray, adapter: tuple[np.ndarray, np.ndarray] | None
+                  ) -> np.ndarray:
+    """normalise(v + v W + b) row-wise; identity without an adapter."""
+    if adapter is None or not len(vectors):
+        return vectors
+    W, b = adapter
+    out = vectors + vectors @ W + b
+    return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
+
+
+class Calibrator:
+    """Monotone map raw score -> P(correct), a piecewise-linear isotonic table."""
+
+    def __init__(self, x: Sequence[float], y: Sequence[float]) -> None:
+        self.x = np.asarray(x, dtype=np.float64)
+        self.y = np.asarray(y, dtype=np.float64)
+
+    def __call__(self, scores: np.ndarray | float) -> np.ndarray | float:
+        out = np.interp(scores, self.x, self.y)
+        return float(out) if np.isscalar(scores) else out
+
+    @classmethod
+    def load(cls, model_dir: Path = MODEL_DIR) -> Calibrator | None:
+        path = Path(model_dir) / "calibration.json"
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(data["x"], data["y"])
 
 
 class SkillRanker:
-    """Top-k skills per phrase: score = max cosine between the phrase and any of the skill's labels."""
+    """Top-k skills per phrase: score = max cosine between the phrase and any of the skill's labels.
 
-    def __init__(self, index: LabelIndex, encoder: Encoder) -> None:
+    preferred_only=True scores preferred labels only (the published baseline).
+    sentence_mode=True ranks texts of >= SUBPHRASE_MIN_TOKENS tokens as sentences:
+    (1 - SUBPHRASE_WEIGHT) * whole-text score (preferred labels, through the adapter if any)
+    + SUBPHRASE_WEIGHT * best score of any 1-4-token sub-phrase (all labels). Shorter texts
+    (spans) are scored on all labels directly. With contexts and context_weight > 0, a span's
+    score is (1 - w) * span score + w * its context's score, per skill.
+    """
+
+    def __init__(self, index: LabelIndex, encoder: Encoder, *, preferred_only: bool = False,
+                 adapter: tuple[np.ndarray, np.ndarray] | None = None,
+                 context_weight: float = 0.0, sentence_mode: bool = False) -> None:
         self.index = index
         self.encoder = encoder
+        self.preferred_only = preferred_only
+        self.adapter = adapter
+        self.context_weight = context_weight
+        self.sentence_mode = sentence_mode
+        self._label_vectors = index.vectors
+        self._preferred_vectors = index.vectors
+        if len(index):
+            self._preferred_vectors = np.where(index.is_preferred[:, None], index.vectors, -1.0)
+        if preferred_only:
+            self._label_vectors = self._preferred_vectors
+
+    def skill_scores(self, texts: Sequence[str], *, preferred: bool = False,
+                     adapter: bool = False) -> np.ndarray:
+        """(len(texts), n_skills) max-cosine scores in the index's skill order."""
+        queries = self.encoder.encode(list(texts))
+        if adapter:
+            queries = apply_adapter(queries, self.adapter)
+        labels = self._preferred_vectors if preferred else self._label_vectors
+        parts = [np.zeros((0, len(self.index.skills)), np.float32)]
+        for start in range(0, len(queries), QUERY_CHUNK):
+            sims = queries[start:start + QUERY_CHUNK] @ labels.T
+            parts.append(np.maximum.reduceat(sims, self.index.skill_starts, axis=1))
+        return np.vstack(parts)
+
+    def text_scores(self, texts: Sequence[str]) -> np.ndarray:
+        """Scores per text: sentence fusion for long texts (sentence_mode), plain otherwise."""
+        texts = list(texts)
+        out = self.skill_scores(texts, adapter=self.adapter is not None
+                                and not self.sentence_mode)
+        if not self.sentence_mode:
+            return out
+        long = [i for i, t in enumerate(texts) if len(_TOKEN.findall(t)) >= SUBPHRASE_MIN_TOKENS]
+        if not long:
+            return out
+        whole = self.skill_scores([texts[i] for i in long], preferred=True,
+                                  adapter=self.adapter is not None)
+        w = SUBPHRASE_WEIGHT
+        for row, i in enumerate(long):
+            grams = subphrases(texts[i])
+            best = self.skill_scores(grams).max(axis=0) if grams else whole[row]
+            out[i] = (1 - w) * whole[row] + w * best
+        return out
 
     def rank(self, texts: Sequence[str], k: int = 10,
-             contexts: Sequence[str] | None = None) -> list[list[tuple[str, float]]]:
-        """Per text, the top-k (skill_id, score in [0, 1]), best first. v1 ignores contexts."""
+             contexts: Sequence[str | None] | None = None) -> list[list[tuple[str, float]]]:
+        """Per text, the top-k (skill_id, raw score in [0, 1]), best first."""
         texts = list(texts)
         if not texts:
             return []
         if len(self.index) == 0:
             return [[] for _ in texts]
-        queries = self.encoder.encode(texts)
         k = max(1, min(k, len(self.index.skills)))
         results: list[list[tuple[str, float]]] = []
         for start in range(0, len(texts), QUERY_CHUNK):
-            sims = queries[start:start + QUERY_CHUNK] @ self.index.vectors.T
-            per_skill = np.maximum.reduceat(sims, self.index.skill_starts, axis=1)
-            top = np.argpartition(-per_skill, k - 1, axis=1)[:, :k]
-            top_scores = np.take_along_axis(per_skill, top, axis=1)
-            order = np.argsort(-top_scores, axis=1, kind="stable")
-            top = np.take_along_axis(top, order, axis=1)
-            top_scores = np.clip(np.take_along_axis(top_scores, order, axis=1), 0.0, 1.0)
-            for ids, scores in zip(top, top_scores, strict=True):
-                results.append([(self.index.skills[i], float(s))
-                                for i, s in zip(ids, scores, strict=True)])
+            chunk = texts[start:start + QUERY_CHUNK]
+            per_skill = self.text_scores(chunk)
+            if contexts is not None and self.context_weight > 0:
+                ctx = list(contexts[start:start + QUERY_CHUNK])
+                have = [i for i, c in enumerate(ctx) if c]
+                if have:
+                    w = self.context_weight
+                    ctx_scores = self.skill_scores([ctx[i] for i in have],
+                                                   adapter=self.adapter is not None)
+                    per_skill[have] = (1 - w) * per_skill[have] + w * ctx_scores
+            results.extend(_top_k(per_skill, k, self.index.skills))
         return results
+
+
+def _top_k(per_skill: np.ndarray, k: int, skills: list[str]) -> list[list[tuple[str, float]]]:
+    top = np.argpartition(-per_skill, k - 1, axis=1)[:, :k]
+    top_scores = np.take_along_axis(per_skill, top, axis=1)
+    order = np.argsort(-top_scores, axis=1, kind="stable")
+    top = np.take_along_axis(top, order, axis=1)
+    top_scores = np.clip(np.take_along_axis(top_scores, order, axis=1), 0.0, 1.0)
+    return [[(skills[i], float(s)) for i, s in zip(ids, scores, strict=True)]
+            for ids, scores in zip(top, top_scores, strict=True)]
+
+
+_CALIBRATOR: Calibrator | None = None
+
+
+def confidence(scores: np.ndarray | float) -> np.ndarray | float:
+    """Calibrated confidence of raw ranker scores (identity if no calibration is packaged)."""
+    global _CALIBRATOR
+    if _CALIBRATOR is None:
+        _CALIBRATOR = Calibrator.load() or Calibrator([0.0, 1.0], [0.0, 1.0])
+    return _CALIBRATOR(scores)
+
+
+def load_ranker(con: Any, framework_id: str, encoder: Encoder | None = None, *,
+                model_dir: Path = MODEL_DIR) -> SkillRanker:
+    """The production ranker for a framework: packaged adapter (if any) + sentence mode."""
+    encoder = encoder or get_encoder()
+    return SkillRanker(LabelIndex.build(con, framework_id, encoder), encoder,
+                       adapter=load_adapter(model_dir), context_weight=CONTEXT_WEIGHT,
+                       sentence_mode=True)
