@@ -19,7 +19,7 @@ from rich.table import Table
 # Piped output (CI logs, files) gets a wide, fixed width instead of rich's 80-column fallback.
 console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
-TEXT_WIDTH = 40  # long text cells (evidence, lists) are cut with an ellipsis in tables
+TEXT_WIDTH = 48  # long text cells (evidence, lists) wrap within this width in tables
 
 
 class Format(StrEnum):
@@ -81,8 +81,7 @@ def render(rows: Sequence[dict[str, Any]], fmt: Format | str = Format.table, *,
         if numeric:
             table.add_column(c.replace("_", " "), justify="right", no_wrap=True)
         else:
-            table.add_column(c.replace("_", " "), overflow="ellipsis", max_width=TEXT_WIDTH,
-                             no_wrap=True)
+            table.add_column(c.replace("_", " "), overflow="fold", max_width=TEXT_WIDTH)
     for r in rows:
         table.add_row(*(_cell(r.get(c)) for c in cols))
     console.print(table)

@@ -20,8 +20,9 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from lmi.nlp import boilerplate
 from lmi.nlp.embeddings import Encoder, LabelIndex
-from lmi.nlp.ranker import SkillRanker
+from lmi.nlp.ranker import SkillRanker, confidence, load_adapter
 from lmi.nlp.types import SkillMention, UnlinkedPhrase
 
 RULER_KEY = "skill_candidates"
@@ -88,7 +89,10 @@ class LinkingResources:
     generic_labels: set[str] = field(default_factory=set)   # labels the ruler judged too generic
 
     def __post_init__(self) -> None:
-        self.rankers = {fw: SkillRanker(ix, self.encoder) for fw, ix in self.indexes.items()}
+        # the production ranker: trained query adapter + sub-phrase fusion (see docs/linking.md)
+        adapter = load_adapter()
+        self.rankers = {fw: SkillRanker(ix, self.encoder, adapter=adapter, sentence_mode=True)
+                        for fw, ix in self.indexes.items()}
 
 
 _RESOURCES: dict[str, LinkingResources] = {}
@@ -327,11 +331,19 @@ class SkillLinker:
                     continue    # the ruler refused this label as too generic; so do we
                 linked = [g for g in guesses if g[0] >= bar]
                 for score, fw, skill_id in linked:
-                    mentions.append(self._mention(doc, span, fw, skill_id, score, "semantic"))
+                    mentions.append(self._mention(doc, span, fw, skill_id,
+                                                  float(confidence(score)), "semantic"))
                 if not linked and guesses[0][0] >= self.unlinked_floor:
                     score, fw, skill_id = guesses[0]
                     unlinked.append(UnlinkedPhrase(span.text, span.start_char, span.end_char,
                                                    fw, skill_id, round(score, 4)))
+            blocked = [(sp.start_char, sp.end_char, sp.label_)
+                       for sp in doc.spans.get(boilerplate.SPAN_KEY, [])]
+            if blocked:
+                mentions = [m for m in mentions
+                            if not boilerplate.inside_boilerplate(blocked, m.start, m.end)]
+                unlinked = [u for u in unlinked
+                            if not boilerplate.inside_boilerplate(blocked, u.start, u.end)]
             doc._.skills = dedupe(mentions)
             doc._.unlinked = sorted(unlinked, key=lambda u: (u.start, u.end))
         return docs
@@ -390,7 +402,7 @@ def dedupe(mentions: list[SkillMention]) -> list[SkillMention]:
 
 
 @Language.factory("lmi_skill_linker", default_config={
-    "resources": "", "span_keys": [RULER_KEY, PHRASE_KEY], "threshold": 0.75,
+    "resources": "", "span_keys": [RULER_KEY, PHRASE_KEY], "threshold": 0.70,
     "single_word_threshold": 0.9, "unlinked_floor": 0.6, "exact_confidence": 0.95,
     "alt_confidence": 0.9})
 def make_skill_linker(nlp: Language, name: str, resources: str, span_keys: list[str],

@@ -8,13 +8,13 @@ import duckdb
 import spacy
 from spacy.language import Language
 
-from lmi.nlp import components
+from lmi.nlp import boilerplate, components, ranker  # noqa: F401 - boilerplate registers its component
 from lmi.nlp.embeddings import Encoder, LabelIndex, get_encoder
 from lmi.nlp.frameworks import list_frameworks
 from lmi.nlp.types import Extraction
 
-DEFAULT_THRESHOLD = 0.75
-PIPELINE_VERSION = "v1"
+DEFAULT_THRESHOLD = ranker.DEFAULT_THRESHOLD  # chosen from the dev PR curve (docs/linking.md)
+PIPELINE_VERSION = "v2"
 IndexProgress = Callable[[str, int, int], None]     # (framework_id, done, total)
 
 
@@ -30,6 +30,7 @@ class SkillExtractor:
         key = components.register_resources(components.LinkingResources(indexes, encoder))
         span_keys = [components.RULER_KEY, components.PHRASE_KEY]
         self.nlp: Language = spacy.blank("en")
+        self.nlp.add_pipe("lmi_boilerplate")
         self.nlp.add_pipe("lmi_skill_ruler",
                           config={"resources": key, "framework_ids": list(indexes)})
         self.nlp.add_pipe("lmi_candidate_phrases")

@@ -71,7 +71,10 @@ def test_paraphrase_linked_semantically(env):
     found = _by_skill(extractor.extract(TEXT))
     assert found["pm"].method == "semantic"
     assert "managing projects" in found["pm"].text
-    assert 0.75 <= found["pm"].confidence <= 1.0
+    # semantic confidence is the calibrated precision of the raw score (models/linker_adapter)
+    from lmi.nlp.ranker import confidence
+    assert 0.0 < found["pm"].confidence <= 1.0
+    assert found["pm"].confidence <= confidence(1.0)
 
 
 def test_unrelated_phrase_not_linked(env):
@@ -110,8 +113,8 @@ def test_extract_many_equals_extract(env):
 
 def test_pipeline_is_assembled_from_factories(env):
     _, extractor, _ = env
-    assert extractor.nlp.pipe_names == ["lmi_skill_ruler", "lmi_candidate_phrases",
-                                        "lmi_skill_linker"]
+    assert extractor.nlp.pipe_names == ["lmi_boilerplate", "lmi_skill_ruler",
+                                        "lmi_candidate_phrases", "lmi_skill_linker"]
     assert "small@1" in extractor.version
     doc = extractor.nlp("Strong SQL skills and experience managing projects")
     assert [s.text for s in doc.spans["skill_candidates"]] == ["SQL"]
@@ -154,3 +157,13 @@ def test_single_words_need_a_higher_score(env):
     assert not word.skills and word.unlinked[0].best_skill_id == "cs"
     phrase = loose.extract("Helping clients.")
     assert [m.skill_id for m in phrase.skills] == ["cs"]
+
+
+def test_boilerplate_produces_no_skills(env):
+    _, extractor, _ = env
+    requirement = "Requirements\nStrong SQL skills.\n\n"
+    apply = "How to apply\nSend your resume; we value project management in our recruitment."
+    assert {m.skill_id for m in extractor.extract(apply).skills} == set()
+    assert "pm" in {m.skill_id for m in extractor.extract("We value project management.").skills}
+    found = extractor.extract(requirement + apply)
+    assert [m.text for m in found.skills] == ["SQL"]
