@@ -34,8 +34,15 @@ test-services:
 lint: setup
 	$(VENV)/bin/ruff check .
 
-bench: setup
-	$(PY) benchmarks/run_all.py
+# Slow measurements (not tests); figures and their meaning: docs/benchmarks.md
+bench: setup test-services
+	$(PY) benchmarks/bench_crawl.py
+	$(PY) benchmarks/bench_normalise.py
+	$(PY) benchmarks/dedup_pairs.py && $(VENV)/bin/lmi eval dedup --dataset benchmarks/data/dedup_pairs.jsonl
+	$(PY) benchmarks/simulate_emerging.py --reps 200
+	$(PY) benchmarks/bench_reports.py --postings 100000 300000 1000000 --repeat 3
+	$(PIP) install --quiet --no-deps -r benchmarks/requirements-bench.txt
+	$(PY) benchmarks/bench_extraction.py --postings 500
 
 clean:
 	rm -rf $(VENV) .cache demo.duckdb .pytest_cache
