@@ -291,6 +291,9 @@ def make_candidate_phrases(nlp: Language, name: str, span_key: str,
 
 # ---------------------------------------------------------------- linker
 
+RANK_CACHE_SIZE = 200_000  # phrases per framework kept with their top-1 skill
+
+
 class SkillLinker:
     """Turns span groups into SkillMentions (doc._.skills) and UnlinkedPhrases (doc._.unlinked)."""
 
@@ -302,6 +305,7 @@ class SkillLinker:
         self.span_keys, self.threshold, self.unlinked_floor = span_keys, threshold, unlinked_floor
         self.single_word_threshold = max(threshold, single_word_threshold)
         self.confidence = {"exact": exact_confidence, "alt_label": alt_confidence}
+        self._rank_cache: dict[str, dict[str, list]] = {}
 
     def __call__(self, doc: Doc) -> Doc:
         return next(self.pipe([doc]))
@@ -320,7 +324,7 @@ class SkillLinker:
     def _link_batch(self, docs: list[Doc]) -> list[Doc]:
         candidates = [self._semantic_candidates(doc) for doc in docs]
         phrases = list(dict.fromkeys(sp.text for spans in candidates for sp in spans))
-        ranked = {fw: dict(zip(phrases, ranker.rank(phrases, k=1), strict=True))
+        ranked = {fw: self._ranked(fw, ranker, phrases)
                   for fw, ranker in self.resources.rankers.items()} if phrases else {}
         for doc, spans in zip(docs, candidates, strict=True):
             mentions = self._ruler_mentions(doc)
@@ -347,6 +351,16 @@ class SkillLinker:
             doc._.skills = dedupe(mentions)
             doc._.unlinked = sorted(unlinked, key=lambda u: (u.start, u.end))
         return docs
+
+    def _ranked(self, fw: str, ranker: SkillRanker, phrases: list[str]) -> dict[str, list]:
+        """Top-1 per phrase, cached: postings repeat the same phrases heavily."""
+        cache = self._rank_cache.setdefault(fw, {})
+        todo = [p for p in phrases if p not in cache]
+        if todo:
+            if len(cache) > RANK_CACHE_SIZE:
+                cache.clear()
+            cache.update(zip(todo, ranker.rank(todo, k=1), strict=True))
+        return {p: cache[p] for p in phrases}
 
     @staticmethod
     def _best_non_overlapping(spans: list[Span], ranked: dict[str, dict]
@@ -386,7 +400,7 @@ class SkillLinker:
     def _mention(self, doc: Doc, span: Span, fw: str, skill_id: str, confidence: float,
                  method: str) -> SkillMention:
         label = self.resources.indexes[fw].preferred.get(skill_id, skill_id)
-        return SkillMention(fw, skill_id, label, doc.text[span.start_char:span.end_char],
+        return SkillMention(fw, skill_id, label, span.text,  # == doc.text[start:end], no rebuild
                             span.start_char, span.end_char,
                             round(min(1.0, max(0.0, float(confidence))), 4), method)
 
