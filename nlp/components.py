@@ -8,6 +8,7 @@ assembled with `nlp.add_pipe(name, config=...)`.
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import uuid
 from collections import Counter
@@ -89,9 +90,11 @@ class LinkingResources:
     generic_labels: set[str] = field(default_factory=set)   # labels the ruler judged too generic
 
     def __post_init__(self) -> None:
-        # the production ranker: trained query adapter + sub-phrase fusion (see docs/linking.md)
+        # candidate phrases are short: the trained query adapter, without the sub-phrase fusion
+        # that ranking whole sentences needs (it would encode every 1-4-word window again)
         adapter = load_adapter()
-        self.rankers = {fw: SkillRanker(ix, self.encoder, adapter=adapter, sentence_mode=True)
+        self.rankers = {fw: SkillRanker(ix, self.encoder, adapter=adapter,
+                                        sentence_mode=LINK_SENTENCE_MODE)
                         for fw, ix in self.indexes.items()}
 
 
@@ -291,6 +294,7 @@ def make_candidate_phrases(nlp: Language, name: str, span_key: str,
 
 # ---------------------------------------------------------------- linker
 
+LINK_SENTENCE_MODE = bool(int(os.environ.get("LMI_LINK_SENTENCE_MODE", "0")))
 RANK_CACHE_SIZE = 200_000  # phrases per framework kept with their top-1 skill
 
 
