@@ -40,7 +40,9 @@ def demo(
     result = run_demo(db, postings=postings, seed=seed, progress=progress_bar,
                       log=lambda m: err_console.print(f"[dim]{m}[/dim]"))
     _print_reports(db, limit)
+    html = _write_html(db)
     _print_summary(result)
+    console.print(f"HTML report (opens offline): [bold]{html.resolve()}[/bold]")
 
 
 def _is_demo_db(db: Path) -> bool:
@@ -66,6 +68,18 @@ def _print_reports(db: Path, limit: int) -> None:
     cmd_reports.top(db=db, limit=limit)
     cmd_reports.emerging(db=db, limit=limit)
     cmd_reports.gaps(db=db, limit=limit)
+
+
+def _write_html(db: Path) -> Path:
+    """The shareable HTML report of the demo, beside the database."""
+    from lmi.warehouse.db import session
+    from lmi.warehouse.filters import Filters
+    from lmi.warehouse.html_report import write_html
+
+    path = db.with_name(db.stem + "-report.html")
+    with session(db, create=False, read_only=True) as con:
+        write_html(con, path, Filters())
+    return path
 
 
 def _print_summary(result) -> None:

@@ -18,6 +18,8 @@ def test_demo_pipeline_end_to_end(tmp_path):
     assert r.exit_code == 0, r.output
     assert "SYNTHETIC DATA" in r.output
     assert "Demo summary" in r.output and str(db.name) in r.output
+    html = tmp_path / "demo-report.html"
+    assert html.exists() and "<svg" in html.read_text(encoding="utf-8")
 
     con = duckdb.connect(str(db), read_only=True)
     try:
