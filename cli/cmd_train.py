@@ -11,6 +11,7 @@ from lmi.cli.common import FormatOption
 from lmi.cli.output import Format, fail, render
 
 SKILLSPAN = Path("..") / "shared" / "bench" / "skillspan" / "json"
+ARCHS = ("cnn", "minilm")
 
 train_app = typer.Typer(help="Train the models shipped under models/.", no_args_is_help=True)
 
@@ -22,40 +23,76 @@ def spans(
     dev: Annotated[Path, typer.Option(
         "--dev", help="SkillSpan-format dev file (model selection only).")
     ] = SKILLSPAN / "dev.json",
+    arch: Annotated[str, typer.Option(
+        "--arch", help="cnn: spaCy CNN NER; minilm: fine-tuned packaged MiniLM, two BIO heads.")
+    ] = "cnn",
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Folder for the trained pipeline (default: models/skillspan_spans).")
+        "--output", "-o",
+        help="Output folder (default: models/skillspan_spans or models/skillspan_minilm).")
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
-    max_epochs: Annotated[int, typer.Option("--max-epochs", min=1, help="Epoch cap.")] = 30,
-    max_steps: Annotated[int, typer.Option(
-        "--max-steps", min=0, help="Optimizer-step cap (0: epochs only).")] = 4000,
+    max_epochs: Annotated[int | None, typer.Option(
+        "--max-epochs", min=1, help="Epoch cap (default: cnn 30, minilm 5).")] = None,
+    max_steps: Annotated[int | None, typer.Option(
+        "--max-steps", min=0, help="Optimizer-step cap, 0: epochs only (default: cnn 4000, "
+        "minilm 0).")] = None,
     mode: Annotated[str, typer.Option(
-        "--mode", help="separate: one NER per label (overlaps allowed); joint: one 2-label NER.")
-    ] = "joint",
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Parallel trainers.")] = 2,
+        "--mode", help="cnn only. separate: one NER per label (overlaps allowed); joint: one "
+        "2-label NER.")] = "joint",
+    workers: Annotated[int, typer.Option("--workers", min=1, help="cnn: parallel trainers.")] = 2,
+    tuned_layers: Annotated[int, typer.Option(
+        "--tuned-layers", min=1, max=6, help="minilm: top encoder layers fine-tuned.")] = 3,
+    learn_rate: Annotated[float, typer.Option(
+        "--learn-rate", help="minilm: peak AdamW rate of the tuned layers.")] = 2e-4,
+    batch_size: Annotated[int, typer.Option(
+        "--batch-size", min=1, help="minilm: sentences per step.")] = 16,
+    span_weight: Annotated[float, typer.Option(
+        "--span-weight", help="minilm: loss weight of B/I tags relative to O.")] = 1.0,
+    threads: Annotated[int, typer.Option(
+        "--threads", min=1, help="minilm: torch CPU threads (1 is faster on a busy CPU).")] = 2,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Train the SkillSpan skill/knowledge span tagger (CNN + NER) and save the best-on-dev model.
+    """Train the SkillSpan skill/knowledge span tagger and save the best-on-dev model.
 
     Example:
 
+        lmi train spans --arch minilm --seed 0 --max-epochs 5 --learn-rate 2e-4 --threads 1
+
         lmi train spans --seed 0 --max-epochs 30 --max-steps 4000 --mode joint
     """
-    from lmi.nlp.span_component import default_model_dir
-    from lmi.nlp.spans_train import MODES, train_spans
+    from lmi.config import MODELS_DIR
 
     for path in (train, dev):
         if not path.is_file():
             raise fail(f"dataset not found: {path}")
-    if mode not in MODES:
-        raise fail(f"--mode must be one of {', '.join(MODES)}")
-    result = train_spans(train, dev, output or default_model_dir(), seed=seed,
-                         max_epochs=max_epochs, max_steps=max_steps, mode=mode,
-                         workers=workers)
-    rows = [{"label": name, **result["dev"]["scores"][name]}
-            for name in ("skill", "knowledge", "both", "any")]
-    meta = {"output": str(output or default_model_dir()), "seed": seed, "mode": mode,
-            "seconds": result["seconds"], "dev": str(dev)}
+    if arch not in ARCHS:
+        raise fail(f"--arch must be one of {', '.join(ARCHS)}")
+    if arch == "minilm":
+        from lmi.nlp.span_transformer import Settings, train_transformer
+
+        output = output or MODELS_DIR / "skillspan_minilm"
+        settings = Settings(tuned_layers=tuned_layers, epochs=max_epochs or 5,
+                            max_steps=max_steps or 0, learn_rate=learn_rate,
+                            batch_size=batch_size, span_weight=span_weight, seed=seed,
+                            threads=threads)
+        result = train_transformer(train, dev, output, settings,
+                                   log=lambda m: typer.echo(m, err=True))
+        scores = result["dev"]["scores"]
+        meta = {"output": str(output), "arch": arch, "seed": seed, "seconds": result["seconds"],
+                "best_epoch": result["best_epoch"], "dev": str(dev)}
+    else:
+        from lmi.nlp.spans_train import MODES, train_spans
+
+        if mode not in MODES:
+            raise fail(f"--mode must be one of {', '.join(MODES)}")
+        output = output or MODELS_DIR / "skillspan_spans"
+        result = train_spans(train, dev, output, seed=seed, max_epochs=max_epochs or 30,
+                             max_steps=4000 if max_steps is None else max_steps, mode=mode,
+                             workers=workers)
+        scores = result["dev"]["scores"]
+        meta = {"output": str(output), "arch": arch, "seed": seed, "mode": mode,
+                "seconds": result["seconds"], "dev": str(dev)}
+    rows = [{"label": name, **scores[name]} for name in ("skill", "knowledge", "both", "any")]
     render(rows, fmt, title="Dev scores of the saved model", meta=meta)
 
 

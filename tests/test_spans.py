@@ -10,7 +10,8 @@ import spacy
 from typer.testing import CliRunner
 
 from lmi.cli.main import app
-from lmi.nlp.span_component import default_model_dir, span_pipeline
+from lmi.config import MODELS_DIR
+from lmi.nlp.span_component import span_pipeline
 from lmi.nlp.span_eval import evaluate_spans, prf, span_scores
 from lmi.nlp.spans_data import bio_to_spans, doc_gold, load_docs, record_spans
 
@@ -92,15 +93,18 @@ def test_load_docs_keeps_overlapping_layers(tmp_path: Path) -> None:
     assert docs[0].spans["gold"][1].text == "team leadership"
 
 
-# --- the shipped model ---------------------------------------------------------------------------
+# --- the shipped CNN model (the MiniLM one: tests/test_span_transformer.py) ----------------------
+
+CNN_DIR = MODELS_DIR / "skillspan_spans"
+
 
 @pytest.fixture(scope="module")
 def shipped() -> spacy.language.Language:
-    return span_pipeline()
+    return span_pipeline(CNN_DIR)
 
 
 def test_shipped_model_finds_spans_in_raw_text(shipped) -> None:
-    assert (default_model_dir() / "config.cfg").is_file()
+    assert (CNN_DIR / "config.cfg").is_file()
     doc = shipped("Experience with Python, SQL and Java is required. "
                   "You have strong communication skills and work well in a team.")
     spans = list(doc.spans["model_candidates"])

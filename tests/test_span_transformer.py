@@ -1,0 +1,157 @@
+"""MiniLM span tagger: segmentation, BIO decoding, the shipped artefact, training and the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import spacy
+from safetensors.torch import load_file
+from typer.testing import CliRunner
+
+from lmi.cli.main import app
+from lmi.config import MODELS_DIR
+from lmi.nlp.span_component import default_model_dir, model_kind, span_pipeline
+from lmi.nlp.span_transformer import (
+    META_FILE,
+    WEIGHTS_FILE,
+    base_model,
+    doc_segments,
+    load_transformer,
+    tags_to_spans,
+    viterbi_bio,
+)
+
+SHIPPED = MODELS_DIR / "skillspan_minilm"
+RECORDS = [
+    {"idx": 1, "source": "tech",
+     "tokens": ["Strong", "knowledge", "of", "Python", "and", "team", "leadership", "skills"],
+     "tags_skill": ["O", "O", "O", "O", "O", "B", "I", "O"],
+     "tags_knowledge": ["O", "O", "O", "B", "O", "O", "O", "O"]},
+    {"idx": 2, "source": "house", "tokens": ["Design", "SQL", "databases", "."],
+     "tags_skill": ["B", "I", "I", "O"], "tags_knowledge": ["O", "B", "O", "O"]},
+]
+POSTING = ("Senior Data Engineer\n\nYou will design SQL databases and build ETL pipelines in "
+           "Python. Experience with Kubernetes, Docker and AWS is required!\n"
+           "- Strong communication skills\n- Knowledge of machine learning\n\nApply now.")
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+# --- segmentation and decoding -------------------------------------------------------------------
+
+def test_segments_cover_each_word_once_within_max_length() -> None:
+    _, tokenizer = base_model()
+    nlp = spacy.blank("en")
+    long_line = " ".join(f"word{i} extraordinarily" for i in range(120))  # one long sentence
+    docs = [nlp(POSTING), nlp(long_line), nlp("\n\n")]
+    segs = doc_segments(docs, tokenizer, max_length=32)
+    for d, doc in enumerate(docs):
+        covered = [t for s in segs if s.doc_index == d for t in s.tokens]
+        assert covered == [t.i for t in doc if not t.is_space]  # in order, no gaps, no repeats
+    assert all(len(s.input_ids) <= 32 for s in segs)
+    assert all(s.input_ids[0] == tokenizer.cls_token_id and s.input_ids[-1] ==
+               tokenizer.sep_token_id for s in segs)
+    # first-subword positions point at the start of each word
+    seg = next(s for s in segs if s.doc_index == 0)
+    first_word = docs[0][seg.tokens[0]].text.lower()
+    assert tokenizer.convert_ids_to_tokens(seg.input_ids[seg.first[0]]) == first_word
+    # newlines and sentence ends split the posting: "Senior Data Engineer" is its own segment
+    assert [docs[0][t].text for t in seg.tokens] == ["Senior", "Data", "Engineer"]
+
+
+def test_viterbi_never_opens_with_inside_tag() -> None:
+    # argmax would give O I I O B; the constrained path must start the span with B
+    logp = np.log(np.array([[.9, .05, .05], [.2, .35, .45], [.1, .2, .7], [.8, .1, .1],
+                            [.1, .8, .1]]))
+    tags = viterbi_bio(logp)
+    assert all(not (a == 0 and b == 2) for a, b in zip([0, *tags], tags, strict=False))
+    assert tags == [0, 1, 2, 0, 1]
+    assert tags_to_spans(tags) == [(1, 3), (4, 5)]
+    assert tags_to_spans([0, 2, 2, 0, 1, 1]) == [(1, 3), (4, 5), (5, 6)]  # greedy repair
+
+
+# --- the shipped artefact ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def shipped() -> spacy.language.Language:
+    return span_pipeline(SHIPPED)
+
+
+def test_shipped_artefact_is_small_and_loads_over_packaged_minilm() -> None:
+    assert model_kind(SHIPPED) == "minilm"
+    assert default_model_dir() == SHIPPED
+    weights = SHIPPED / WEIGHTS_FILE
+    assert weights.stat().st_size < 20_000_000
+    keys = load_file(str(weights)).keys()
+    assert not any("embeddings" in k for k in keys)  # frozen base is not shipped
+    assert any(k.startswith("heads.") for k in keys)
+    meta = json.loads((SHIPPED / META_FILE).read_text())
+    assert meta["dev"]["scores"]["both"]["f1"] > 0.416  # beats the CNN on dev
+    assert load_transformer(str(SHIPPED.resolve())).model.heads.out_features == 6
+
+
+def test_shipped_model_finds_spans_in_obvious_sentence(shipped) -> None:
+    doc = shipped("Experience with Python, SQL and Java is required. "
+                  "You have strong communication skills and work well in a team.")
+    spans = [(s.text, s.label_) for s in doc.spans["model_candidates"]]
+    assert {label for _, label in spans} <= {"SKILL", "KNOWLEDGE"}
+    assert ("Python", "KNOWLEDGE") in spans and ("SQL", "KNOWLEDGE") in spans
+    assert any(label == "SKILL" and "communication" in text for text, label in spans)
+
+
+def test_pipe_equals_per_doc(shipped) -> None:
+    texts = [POSTING, "Design SQL databases.", "", "Apply now!",
+             POSTING.replace("\n", " ") * 3]
+    def found(doc) -> list[tuple[int, int, str]]:
+        return [(s.start_char, s.end_char, s.label_) for s in doc.spans["model_candidates"]]
+
+    one_by_one = [found(shipped(t)) for t in texts]
+    piped = [found(d) for d in shipped.pipe(texts, batch_size=2)]
+    assert piped == one_by_one
+    assert one_by_one[0] and one_by_one[4]
+    for text, found in zip(texts, piped, strict=True):
+        assert all(text[s:e] == text[s:e].strip() and e > s for s, e, _ in found)
+
+
+# --- training and CLI ----------------------------------------------------------------------------
+
+def test_one_step_training_writes_a_loadable_artefact(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "tiny.json", RECORDS * 3)
+    out = tmp_path / "minilm"
+    result = CliRunner().invoke(app, [
+        "train", "spans", "--arch", "minilm", "--train", str(data), "--dev", str(data),
+        "--output", str(out), "--max-steps", "1", "--tuned-layers", "1", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = {r["label"]: r for r in json.loads(result.stdout)["rows"]}
+    assert rows["both"]["tp"] + rows["both"]["fn"] == 4 * 3
+    keys = load_file(str(out / WEIGHTS_FILE)).keys()
+    assert {k.split(".")[3] for k in keys if k.startswith("encoder.")} == {"5"}  # top layer only
+    assert "--max-steps 1 --tuned-layers 1" in (out / "MODEL_CARD.md").read_text()
+    assert model_kind(out) == "minilm"
+    doc = span_pipeline(out)("Design SQL databases")
+    assert "model_candidates" in doc.spans
+
+    evaluated = CliRunner().invoke(app, ["eval", "spans", "--dataset", str(data), "--model",
+                                         str(out), "--format", "json"])
+    assert evaluated.exit_code == 0, evaluated.output
+    payload = json.loads(evaluated.stdout)
+    assert payload["meta"]["kind"] == "minilm"
+    assert {r["label"]: r for r in payload["rows"]}["both"]["f1"] == pytest.approx(
+        rows["both"]["f1"])
+
+
+def test_cli_eval_spans_detects_cnn_and_rejects_empty_folder(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "tiny.json", RECORDS)
+    cnn = CliRunner().invoke(app, ["eval", "spans", "--dataset", str(data), "--model",
+                                   str(MODELS_DIR / "skillspan_spans"), "--format", "json"])
+    assert cnn.exit_code == 0, cnn.output
+    assert json.loads(cnn.stdout)["meta"]["kind"] == "cnn"
+    empty = CliRunner().invoke(app, ["eval", "spans", "--dataset", str(data), "--model",
+                                     str(tmp_path)])
+    assert empty.exit_code != 0
