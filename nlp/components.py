@@ -90,8 +90,9 @@ class LinkingResources:
     generic_labels: set[str] = field(default_factory=set)   # labels the ruler judged too generic
 
     def __post_init__(self) -> None:
-        # candidate phrases are short: the trained query adapter, without the sub-phrase fusion
-        # that ranking whole sentences needs (it would encode every 1-4-word window again)
+        # the production ranker (docs/linking.md): trained query adapter + sub-phrase fusion; its
+        # threshold and calibration were chosen for these scores. LMI_LINK_SENTENCE_MODE=0 drops
+        # the fusion: faster, but recall falls (scores shrink under the adapter alone)
         adapter = load_adapter()
         self.rankers = {fw: SkillRanker(ix, self.encoder, adapter=adapter,
                                         sentence_mode=LINK_SENTENCE_MODE)
@@ -294,7 +295,7 @@ def make_candidate_phrases(nlp: Language, name: str, span_key: str,
 
 # ---------------------------------------------------------------- linker
 
-LINK_SENTENCE_MODE = bool(int(os.environ.get("LMI_LINK_SENTENCE_MODE", "0")))
+LINK_SENTENCE_MODE = bool(int(os.environ.get("LMI_LINK_SENTENCE_MODE", "1")))
 RANK_CACHE_SIZE = 200_000  # phrases per framework kept with their top-1 skill
 
 
