@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import decimal
 import io
 import json
 import sys
@@ -16,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from lmi.warehouse.export import plain  # noqa: F401 - re-exported for the CLI modules
+
 # Piped output (CI logs, files) gets a wide, fixed width instead of rich's 80-column fallback.
 console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
@@ -26,21 +26,6 @@ class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
-
-
-def plain(value: Any) -> Any:
-    """JSON-ready value: dates as ISO text, decimals as floats, floats rounded."""
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    if isinstance(value, float):
-        return round(value, 6)
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    return value
 
 
 def _cell(value: Any) -> str:
