@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import scrapy
 from scrapy.http import Request, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
@@ -23,6 +22,7 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from lmi.crawler.items import JobPostingItem, PageProblemItem
 from lmi.crawler.jsonld import extract_jobpostings, to_item
+from lmi.crawler.spiders.base import SourceSpider
 
 _SKIP_EXT = re.compile(r"\.(pdf|docx?|xlsx?|zip|gz|png|jpe?g|gif|svg|webp|css|js|ico|mp4|mp3)$",
                        re.IGNORECASE)
@@ -33,19 +33,15 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-class JobPostingSpider(scrapy.Spider):
+class JobPostingSpider(SourceSpider):
     """Crawl one source's postings. Arguments: start_urls, source_id, sitemap, allow."""
 
     name = "jobposting"
+    family = "jsonld"
 
     def __init__(self, start_urls: str | Iterable[str] = (), source_id: str = "",
                  sitemap: bool | str = False, allow: str | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        urls = start_urls.split(",") if isinstance(start_urls, str) else list(start_urls)
-        self.start_urls = [u.strip() for u in urls if u.strip()]
-        self.source_id = source_id or (urlsplit(self.start_urls[0]).netloc if self.start_urls
-                                       else "unknown")
-        self.sitemap = sitemap if isinstance(sitemap, bool) else sitemap.lower() in {"1", "true"}
+        super().__init__(start_urls, source_id, sitemap, allow, **kwargs)
         self.hosts = {urlsplit(u).netloc.lower() for u in self.start_urls}
         self.prefixes = [self._prefix(u) for u in self.start_urls]
         self.allow = re.compile(allow) if allow else None
