@@ -21,11 +21,12 @@ from pathlib import Path
 
 import duckdb
 
-from lmi.warehouse.aggregates import refresh_aggregates
+from lmi.warehouse.aggregates import aggregates_fresh, refresh_aggregates
 from lmi.warehouse.db import apply_schema
 from lmi.warehouse.emerging_report import emerging_skills
 from lmi.warehouse.filters import Filters
 from lmi.warehouse.gaps import gap_report
+from lmi.warehouse.html_report import build_html
 from lmi.warehouse.reports import compare_skills, top_skills
 
 GENERATE = """
@@ -87,6 +88,20 @@ def build(path: Path, postings: int, per_posting: int = 20) -> None:
     con.close()
 
 
+def refresh_if_stale(path: Path) -> None:
+    """Refresh the aggregates unless they are fresh and complete (prints rows and seconds)."""
+    con = duckdb.connect(str(path))
+    try:
+        if not aggregates_fresh(con):
+            cpu = time.process_time()
+            stats = refresh_aggregates(con)
+            con.execute("CHECKPOINT")
+            print(f"refresh_aggregates {path.name}: {stats}, "
+                  f"{time.process_time() - cpu:.0f} CPU s", flush=True)
+    finally:
+        con.close()
+
+
 def _reset_peak() -> None:
     try:
         Path("/proc/self/clear_refs").write_text("5")
@@ -114,23 +129,32 @@ def reports(con: duckdb.DuckDBPyConnection) -> dict[str, Callable[[], object]]:
         "skills emerging": lambda: emerging_skills(con, Filters()),
         "skills emerging --region BC": lambda: emerging_skills(con, Filters(region="BC")),
         "report gaps": lambda: gap_report(con, Filters()),
+        "report gaps --region ON": lambda: gap_report(con, Filters(region="ON")),
+        "report gaps --period 2024-Q3": lambda: gap_report(con, Filters(period="2024-Q3")),
+        "report gaps --sector 54": lambda: gap_report(con, Filters(sector="54")),
+        "report gaps --region ON --period 2024-Q3 --sector 54": lambda: gap_report(
+            con, Filters(region="ON", period="2024-Q3", sector="54")),
+        "report html": lambda: build_html(con, Filters()),
+        "report html --region ON --period 2024-Q3": lambda: build_html(
+            con, Filters(region="ON", period="2024-Q3")),
     }
 
 
 def bench(path: Path, repeat: int) -> list[dict[str, object]]:
-    """Median seconds and peak RSS per report."""
+    """Median wall and CPU seconds and peak RSS per report."""
     con = duckdb.connect(str(path), read_only=True)
     con.execute(f"SET threads = {os.cpu_count() or 2}")
     out = []
     for name, fn in reports(con).items():
         _reset_peak()
-        times = []
+        times, cpu = [], []
         for _ in range(repeat):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             fn()
             times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - cpu_started)
         out.append({"report": name, "median_s": statistics.median(times), "min_s": min(times),
-                    "peak_rss_mb": _peak_mb()})
+                    "cpu_s": statistics.median(cpu), "peak_rss_mb": _peak_mb()})
     con.close()
     return out
 
@@ -146,6 +170,7 @@ def main() -> None:
                     help="Do not build skill_month_counts (time the base-table queries).")
     args = ap.parse_args()
     results: dict[str, dict[int, dict]] = {}
+    load_before = os.getloadavg()[0]
     for n in args.postings:
         path = (args.db if args.db and len(args.postings) == 1
                 else Path(f"/tmp/lmi_bench_{n}.duckdb"))
@@ -155,18 +180,23 @@ def main() -> None:
             print(f"built {n:,} postings x {args.skills_per_posting} skills in "
                   f"{time.perf_counter() - started:.0f} s ({path.stat().st_size / 1e6:.0f} MB)",
                   flush=True)
-            if not args.no_aggregates:
-                con = duckdb.connect(str(path))
-                print(f"refresh_aggregates: {refresh_aggregates(con)}", flush=True)
-                con.close()
+        if not args.no_aggregates:
+            refresh_if_stale(path)
         for r in bench(path, args.repeat):
             results.setdefault(r["report"], {})[n] = r
     sizes = args.postings
-    print("\n| report | " + " | ".join(f"{n:,} postings: median s (peak RSS MB)" for n in sizes)
-          + " |")
-    print("|---|" + "---|" * len(sizes))
+    growth = len(sizes) > 1
+    print(f"\nload average (1 min) before / after: {load_before:.1f} / {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} CPUs; medians of {args.repeat} runs")
+    print("\n| report | " + " | ".join(f"{n:,} postings: median s (min) / CPU s (peak RSS MB)"
+                                       for n in sizes)
+          + (f" | growth {sizes[0]:,} -> {sizes[-1]:,} |" if growth else " |"))
+    print("|---|" + "---|" * (len(sizes) + growth))
     for name, by_n in results.items():
-        cells = [f"{by_n[n]['median_s']:.2f} ({by_n[n]['peak_rss_mb']:.0f})" for n in sizes]
+        cells = [f"{by_n[n]['median_s']:.2f} (min {by_n[n]['min_s']:.2f}) / "
+                 f"{by_n[n]['cpu_s']:.2f} ({by_n[n]['peak_rss_mb']:.0f})" for n in sizes]
+        if growth:
+            cells.append(f"x{by_n[sizes[-1]]['median_s'] / by_n[sizes[0]]['median_s']:.1f}")
         print(f"| {name} | " + " | ".join(cells) + " |")
 
 

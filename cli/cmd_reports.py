@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -124,6 +126,32 @@ def _filters(region: str | None, sector: str | None, occupation: str | None,
                        until=until, period=period)
 
 
+NO_FILTERS = flt.Filters()
+FILTER_OPTIONS = {"region": RegionOption, "sector": SectorOption,
+                  "occupation": OccupationOption, "since": SinceOption, "until": UntilOption,
+                  "period": PeriodOption}
+
+
+def with_filters(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a command the options --region --sector --occupation --since --until --period
+    (after --db); it receives them as one `filters: Filters` argument."""
+    signature = inspect.signature(command, eval_str=True)
+    params = [p for p in signature.parameters.values() if p.name != "filters"]
+    at = next(i for i, p in enumerate(params) if p.name == "db") + 1
+    added = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
+                               annotation=kind) for name, kind in FILTER_OPTIONS.items()]
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> None:
+        chosen = {name: kwargs.pop(name, None) for name in FILTER_OPTIONS}
+        command(filters=flt.Filters(**chosen), **kwargs)
+
+    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*params[:at], *added, *params[at:]])
+    wrapper.__annotations__ = {**command.__annotations__, **FILTER_OPTIONS}
+    return wrapper
+
+
 def _emit(tables: dict[str, list[dict[str, Any]]], meta: dict[str, Any], fmt: ReportFormat,
           output: Path | None, columns: dict[str, list[str]],
           show: Callable[[], None]) -> None:
@@ -153,14 +181,10 @@ TOP_COLUMNS = ["label", "jobs", "postings", "share", "national_share", "lq", "su
                "skill_type", "framework_id", "skill_id"]
 
 
+@with_filters
 def top(
     db: DbOption = DEFAULT_DB,
-    region: RegionOption = None,
-    sector: SectorOption = None,
-    occupation: OccupationOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
-    period: PeriodOption = None,
+    filters: flt.Filters = NO_FILTERS,
     limit: LimitOption = 20,
     framework: FrameworkOption = None,
     floor: FloorOption = DEFAULT_FLOOR,
@@ -175,7 +199,6 @@ def top(
 
     Example:  lmi skills top --region Alberta --period 2024-Q1 --limit 10 --format csv
     """
-    filters = _filters(region, sector, occupation, since, until, period)
     with open_warehouse(db) as con:
         rows, meta = top_skills(con, filters, limit=limit, framework=framework, floor=floor)
         _html(con, html, filters, limit=limit, floor=floor)
@@ -244,13 +267,10 @@ EMERGING_COLUMNS = ["label", "source", "baseline_share", "recent_share", "growth
                     "framework_id", "skill_id"]
 
 
+@with_filters
 def emerging(
     db: DbOption = DEFAULT_DB,
-    region: RegionOption = None,
-    sector: SectorOption = None,
-    occupation: OccupationOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
+    filters: flt.Filters = NO_FILTERS,
     limit: LimitOption = 20,
     recent_months: Annotated[int, typer.Option(min=1, help="Months in the recent window.")] = 3,
     baseline_months: Annotated[int, typer.Option(min=1, help="Months in the baseline.")] = 12,
@@ -277,7 +297,6 @@ def emerging(
 
     Example:  lmi skills emerging --region BC --recent-months 3 --baseline-months 12 --alpha 0.05
     """
-    filters = _filters(region, sector, occupation, since, until)
     with open_warehouse(db) as con:
         rows, meta = emerging_skills(
             con, filters, recent_months=recent_months, baseline_months=baseline_months,
@@ -313,14 +332,10 @@ def _codes(items: list[dict[str, Any]]) -> str:
                      for i in items[:3])
 
 
+@with_filters
 def gaps(
     db: DbOption = DEFAULT_DB,
-    region: RegionOption = None,
-    sector: SectorOption = None,
-    occupation: OccupationOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
-    period: PeriodOption = None,
+    filters: flt.Filters = NO_FILTERS,
     limit: LimitOption = 20,
     in_demand: Annotated[float, typer.Option(
         "--in-demand", min=0.0, max=1.0,
@@ -347,7 +362,6 @@ def gaps(
               lmi report gaps --part credentials --format csv > alignment.csv
               lmi report gaps --format xlsx --output gaps.xlsx
     """
-    filters = _filters(region, sector, occupation, since, until, period)
     with open_warehouse(db) as con:
         result = gap_report(con, filters, limit=limit, in_demand_share=in_demand,
                             include_emerging=not no_emerging, min_count=min_count, floor=floor)
@@ -384,15 +398,11 @@ def gaps(
     _emit({p: result[p] for p in parts}, meta, fmt, output, columns, show)
 
 
+@with_filters
 def html_report(
     file: Annotated[Path, typer.Argument(help="HTML file to write.")],
     db: DbOption = DEFAULT_DB,
-    region: RegionOption = None,
-    sector: SectorOption = None,
-    occupation: OccupationOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
-    period: PeriodOption = None,
+    filters: flt.Filters = NO_FILTERS,
     limit: LimitOption = 20,
     min_count: Annotated[int, typer.Option(min=1, help="Recent jobs an emerging skill "
                                                        "needs.")] = 20,
@@ -404,8 +414,7 @@ def html_report(
     Example:  lmi report html report.html --region ON --period 2026-Q3
     """
     with open_warehouse(db) as con:
-        _html(con, file, _filters(region, sector, occupation, since, until, period),
-              limit=limit, floor=floor, min_count=min_count)
+        _html(con, file, filters, limit=limit, floor=floor, min_count=min_count)
 
 
 def values(

@@ -23,9 +23,9 @@ from lmi.warehouse.aggregates import (
 from lmi.warehouse.db import WarehouseError, connect
 from lmi.warehouse.emerging import benjamini_hochberg, two_proportion_z
 from lmi.warehouse.emerging_report import emerging_skills
-from lmi.warehouse.filters import Filters, resolve_filters
+from lmi.warehouse.filters import Filters, resolve_filters, sql_params
 from lmi.warehouse.gaps import alignment_score, gap_report
-from lmi.warehouse.reports import compare_skills, top_skills
+from lmi.warehouse.reports import compare_skills, prepare, run, top_skills
 
 runner = CliRunner()
 ENV = {"COLUMNS": "250", "NO_COLOR": "1"}
@@ -397,6 +397,12 @@ def test_cli_emerging_and_gaps(trend_db, small_db, opened):
     assert [r["label"] for r in json.loads(result.stdout)["rows"]] == ["Growing skill"]
     table = runner.invoke(app, ["skills", "emerging", "--db", str(trend_db)], env=ENV)
     assert "Growing skill" in table.output and "Flat skill" not in table.output
+    # the shared filter options reach the report (--period ends the windows in 2023-12)
+    period = runner.invoke(app, ["skills", "emerging", "--db", str(trend_db), "--period",
+                                 "2023-12", "--format", "json", "--all"], env=ENV)
+    assert period.exit_code == 0, period.output
+    meta = json.loads(period.stdout)["meta"]
+    assert meta["filters"] == {"period": "2023-12"} and meta["last_posted"] == "2023-12-28"
     con = opened(small_db)
     _catalogue(con)
     con.close()
@@ -513,7 +519,7 @@ def test_gap_report_same_from_aggregates(trend_db, tmp_path, opened, monkeypatch
         con.execute("INSERT INTO credential_skills VALUES (?, 'test', ?, 'x', 0, 0.9, 'exact')",
                     [cid, sid])
     monkeypatch.setattr(aggregates, "COSKILL_SAMPLE", 100)   # 600 jobs: the hash % 4 = 0 sample
-    assert aggregates.sample_level(600) == 2 and aggregates.sample_min_level(600) == 0
+    assert aggregates.sample_level(600) == 2
     cases = [Filters(), Filters(since="2023-06-01", until="2024-02-29")]
     before = [gap_report(con, f, limit=3, min_count=20, floor=0) for f in cases]
     evidence_before = emerging_skills(con, Filters(), min_count=20, include_all=True)[0]
@@ -590,3 +596,95 @@ def test_proposals_cluster_cooccurring_uncovered_skills(tmp_path, opened):
     assert proposal["occupations"][0]["code"] == "21232"
     assert proposal["occupations"][0]["title"] == "Software developers and programmers"
     assert proposal["sectors"][0]["code"] == "54"
+
+
+# ------------------------------------------- aggregates vs base tables, every kind of filter
+
+def _bulk(con, table, select, items):
+    """INSERT INTO table SELECT <select over columns c0, c1, ...> for many rows at once."""
+    columns = {f"c{k}": [row[k] for row in items] for k in range(len(items[0]))}
+    unnest = ", ".join(f"unnest(${c}) AS {c}" for c in columns)
+    con.execute(f"INSERT INTO {table} SELECT {select} FROM (SELECT {unnest})", columns)
+
+
+@pytest.fixture(scope="module")
+def cube_db(tmp_path_factory):
+    """900 random postings over 15 months, 3 provinces / 4 regions, 2 sectors, 2 NOC groups,
+    9 skills with uneven popularity, duplicates, unlinked phrases and a 4-credential catalogue."""
+    import random
+    rng = random.Random(7)
+    path = tmp_path_factory.mktemp("cube") / "cube.duckdb"
+    con = connect(path)
+    _reference(con)
+    for sid in ("G", "F", "D2", "R"):
+        con.execute("INSERT INTO skills (framework_id, skill_id, preferred_label) "
+                    "VALUES ('test', ?, ?)", [sid, f"Skill {sid}"])
+    places = [("AB", "4830"), ("AB", "4860"), ("BC", "5930"), ("QC", "2460")]
+    skills = ["A", "B", "C", "D", "E", "G", "F", "D2", "R"]
+    postings, mentions, phrases, clusters = [], [], [], []
+    for i in range(900):
+        m = rng.randrange(15)
+        month = dt.date(2023 + m // 12, m % 12 + 1, 1)
+        prov, er = rng.choice(places)
+        pid = f"K{i:04d}"
+        postings.append((pid, prov, er, rng.choice(["54", "31-33", None]),
+                         rng.choice(["21232", "73300", None]),
+                         month + dt.timedelta(days=rng.randrange(28)), str(month)))
+        chosen = {s for s in skills if rng.random() < 0.6 / (1 + skills.index(s) * 0.4)}
+        if m >= 12 and rng.random() < 0.5:
+            chosen.add("G")
+        mentions += [(pid, s, 10 * k) for k, s in enumerate(sorted(chosen))]
+        if rng.random() < 0.3:
+            phrases.append((pid, rng.choice(["ai agents", "AI  Agents", "prompt work"])))
+        clusters.append((pid, f"K{i - 1:04d}" if i % 10 == 9 else pid))
+    _bulk(con, "postings (posting_id, raw_id, source_id, url, province, economic_region, "
+          "naics_sector, noc_code, date_posted, first_seen, last_seen, extractor_version)",
+          "c0, c0, 'src', 'https://example.test/' || c0, c1, c2, c3, c4, c5, "
+          "CAST(c6 AS TIMESTAMP), CAST(c6 AS TIMESTAMP), 'x-1'", postings)
+    _bulk(con, "posting_skills", "c0, 'test', c1, c1, c2, c2 + 3, 0.9, 'exact'",
+          mentions + [("K0001", "A", 90)])
+    _bulk(con, "unlinked_phrases (posting_id, phrase, start_char, end_char)", "c0, c1, 0, 5",
+          phrases)
+    _bulk(con, "posting_clusters", "c0, c1, c0 = c1, 'test'", clusters)
+    con.execute("INSERT INTO microcredentials (credential_id, title, provider, learning_outcomes)"
+                " VALUES ('k1', 'Flat course', 'C', ['f']), ('k2', 'Growth course', 'C', ['g']),"
+                " ('k3', 'Decline course', 'C', ['d']), ('k4', 'Alpha course', 'C', ['a'])")
+    con.executemany("INSERT INTO credential_skills VALUES (?, 'test', ?, 'x', 0, 0.9, 'exact')",
+                    [("k1", "F"), ("k2", "G"), ("k2", "R"), ("k3", "D2"), ("k3", "F"),
+                     ("k4", "A"), ("k4", "C")])
+    con.close()
+    return path
+
+
+CUBE_FILTERS = [Filters(), Filters(region="AB"), Filters(region="Calgary"), Filters(sector="54"),
+                Filters(occupation="2"), Filters(occupation="21"), Filters(occupation="21232"),
+                Filters(period="2024-Q1"),
+                Filters(region="BC", period="2023-Q4"), Filters(region="AB", sector="31-33"),
+                Filters(region="QC", sector="54", occupation="7", since="2023-03-01",
+                        until="2024-02-29")]
+
+
+def _all_reports(con, f):
+    _, params = prepare(con, f)
+    keys = ["test|A", "test|B", "test|F", "test|G"]
+    return {"by_province": run(con, "skill_by_province", {**sql_params(params), "keys": keys}),
+            "top": top_skills(con, f, floor=0, limit=None)[0],
+            "emerging": emerging_skills(con, f, include_all=True, limit=None, min_count=5)[0],
+            "gaps": _comparable(gap_report(con, f, limit=5, proposal_pool=9, min_lift=1.01,
+                                           min_count=5, floor=0))}
+
+
+def test_aggregates_same_answers_for_every_filter(cube_db, tmp_path, opened, monkeypatch):
+    """Each roll-up grain (national, province, region, sector, NOC group, combined cells) and
+    the job-level tables (companion skills on samples, co-occurrence, cluster reach) give the
+    base-table answers."""
+    con = opened(Path(shutil.copy(cube_db, tmp_path / "cube.duckdb")))
+    monkeypatch.setattr(aggregates, "COSKILL_SAMPLE", 40)    # filters use samples of levels 0-3
+    before = [_all_reports(con, f) for f in CUBE_FILTERS]
+    assert any(r["gaps"]["proposals"] for r in before)
+    assert sum(bool(c["missing_companions"]) for r in before
+               for c in r["gaps"]["credentials"]) >= 10
+    refresh_aggregates(con)
+    for f, base in zip(CUBE_FILTERS, before, strict=True):
+        assert top_skills(con, f)[1]["source"].startswith("aggregates")
+        assert _all_reports(con, f) == base, f

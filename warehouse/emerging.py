@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import special
 from scipy.stats import norm
 
 
@@ -84,12 +85,14 @@ def two_proportion_z(x_recent: int, n_recent: int, x_base: int, n_base: int,
 
 
 def _p_value(z: float, alternative: str) -> float:
+    # special.ndtr is the standard normal cdf norm.cdf / norm.sf evaluate, without their
+    # per-call overhead (about 0.2 ms, which added up over hundreds of tests per report)
     if alternative == "greater":
-        return min(float(norm.sf(z)), 1.0)
+        return min(float(special.ndtr(-z)), 1.0)
     if alternative == "less":
-        return min(float(norm.cdf(z)), 1.0)
+        return min(float(special.ndtr(z)), 1.0)
     if alternative == "two-sided":
-        return min(float(2 * norm.sf(abs(z))), 1.0)
+        return min(float(2 * special.ndtr(-abs(z))), 1.0)
     raise ValueError(f"unknown alternative {alternative!r}")
 
 
@@ -276,23 +279,22 @@ def rank_emerging(series: Sequence[SkillSeries], totals: Sequence[int], recent_m
     shares_all = np.divide(c_all, n, out=np.zeros_like(c_all), where=n > 0)
     above_all = ((shares_all[:, -k:] > b_share[:, None]) & (n[-k:] > 0)).sum(axis=1)
     speeding = _accelerating_all(c_all, n, recent_months)
+    growth = np.divide(r_share, b_share, out=np.zeros_like(r_share), where=b_share > 0)
+    new_skill = (x_b == 0) & (x_r > 0)
+    significant = (qs <= alpha) & (trend_q <= alpha) & (r_share > b_share) & (above_all == k)
+    columns = zip(tested, shares_all.tolist(), x_r.tolist(), x_b.tolist(), r_share.tolist(),
+                  b_share.tolist(), growth.tolist(), (b_share > 0).tolist(), z.tolist(),
+                  p.tolist(), qs.tolist(), phi.tolist(), trend_z.tolist(), trend_p.tolist(),
+                  trend_q.tolist(), above_all.tolist(), new_skill.tolist(), speeding.tolist(),
+                  significant.tolist(), strict=True)
     out = []
-    for i, s in enumerate(tested):
-        shares = tuple(shares_all[i].tolist())
-        above = int(above_all[i])
-        tags = tuple(t for t, on in (
-            ("new", bool(x_b[i] == 0 and x_r[i] > 0)),
-            ("accelerating", bool(speeding[i])),
-        ) if on)
+    for (s, shares, xr, xb, rs, bs, gr, has_base, zi, pi, qi, phi_i, tz, tp, tq, above, new,
+         fast, sig) in columns:
+        tags = tuple(t for t, on in (("new", new), ("accelerating", fast)) if on)
         out.append(EmergingResult(
-            key=s.key, label=s.label, recent_count=int(x_r[i]), baseline_count=int(x_b[i]),
-            recent_share=float(r_share[i]), baseline_share=float(b_share[i]),
-            growth=float(r_share[i] / b_share[i]) if b_share[i] > 0 else None,
-            share_diff=float(r_share[i] - b_share[i]), z=float(z[i]), p=float(p[i]),
-            q=float(qs[i]), dispersion=float(phi[i]), trend_z=float(trend_z[i]),
-            trend_p=float(trend_p[i]), trend_q=float(trend_q[i]), months_above=int(above),
-            persistent=above == k,
-            significant=bool(qs[i] <= alpha and trend_q[i] <= alpha
-                             and r_share[i] > b_share[i] and above == k),
-            tags=tags, shares=shares))
+            key=s.key, label=s.label, recent_count=int(xr), baseline_count=int(xb),
+            recent_share=rs, baseline_share=bs, growth=gr if has_base else None,
+            share_diff=rs - bs, z=zi, p=pi, q=qi, dispersion=phi_i, trend_z=tz, trend_p=tp,
+            trend_q=tq, months_above=int(above), persistent=above == k, significant=sig,
+            tags=tags, shares=tuple(shares)))
     return sorted(out, key=lambda r: (not r.significant, r.q, -r.z, r.label))

@@ -55,12 +55,13 @@ def evidence(con: duckdb.DuckDBPyConnection, params: dict[str, Any], keys: list[
     if not keys:
         return {}
     national = not any(params.get(k) for k in DIMENSIONS)
+    fresh = bool(params.get("use_aggregates"))
+    # national: evidence_month_firsts (agg_evidence.sql); filtered: the job-level aggregates
+    name = "evidence_jobs" if fresh and not (national and per <= EVIDENCE_PER) else "evidence"
     out: dict[str, list[dict[str, Any]]] = {}
-    for r in run(con, "evidence", {**sql_params(params), "keys": keys, "from": since,
-                                   "per": per, "use_aggregates": bool(
-                                       params.get("use_aggregates") and national
-                                       and per <= EVIDENCE_PER),
-                                   "phrases": any(k.startswith("phrase|") for k in keys)}):
+    for r in run(con, name, {**sql_params(params), "keys": keys, "from": since, "per": per,
+                             "use_aggregates": fresh and name == "evidence",
+                             "phrases": any(k.startswith("phrase|") for k in keys)}):
         out.setdefault(r["key"], []).append({
             "posting_id": r["posting_id"], "posted_on": r["posted_on"],
             "text": snippet(r["description"], r["start_char"], r["end_char"],

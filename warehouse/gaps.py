@@ -14,11 +14,8 @@ from typing import Any
 
 import duckdb
 
-from lmi.warehouse.aggregates import (
-    credential_aggregates_fresh,
-    sample_level,
-    stored_sample_level,
-)
+from lmi.warehouse.aggregates import credential_aggregates_fresh, sample_level
+from lmi.warehouse.coskills import companion_skills
 from lmi.warehouse.emerging import benjamini_hochberg, two_proportion_z
 from lmi.warehouse.emerging_report import (
     emerging_skills,
@@ -36,6 +33,7 @@ from lmi.warehouse.reports import (
     suppress,
     top_skills,
 )
+from lmi.warehouse.snapshot import memo, one_snapshot
 
 MAX_SIBLINGS = 12          # a parent with more children is a broad group, not "related"
 
@@ -173,9 +171,8 @@ def credential_rows(con: duckdb.DuckDBPyConnection, params: dict[str, Any],
     if not grouped:
         return []
     recent, base, totals = _windows(con, params, last, recent_months, baseline_months)
-    fresh = bool(params.get("use_aggregates")) and credential_aggregates_fresh(con)
-    national = not any(params.get(k) for k in ("province", "economic_region", "sector",
-                                                "noc_prefix"))
+    fresh = bool(params.get("use_aggregates")) and memo(   # use_aggregates: posting tables fresh
+        ("credential fresh", id(con)), lambda: credential_aggregates_fresh(con, True))
     level = sample_level(total)
     monthly: dict[str, dict[int, int]] = defaultdict(dict)
     skill_monthly: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
@@ -195,11 +192,13 @@ def credential_rows(con: duckdb.DuckDBPyConnection, params: dict[str, Any],
                                  found["jobs"].tolist(), strict=True):
             if (f, s) in wanted:
                 skill_monthly[(f, s)][m] = jobs
-    for r in run(con, "credential_coskills", {**sql_params(params), "per": 5, "min_lift": 1.2,
-                                              "min_jobs": 1, "sample_mod": 2 ** level,
-                                              "min_level": level,
-                                              "use_aggregates": fresh and national and
-                                              level >= stored_sample_level(con)}):
+    if params.get("use_aggregates"):
+        companion_rows = companion_skills(con, params, level=level, per=5, min_lift=1.2)
+    else:
+        companion_rows = run(con, "credential_coskills", {**sql_params(params), "per": 5,
+                                                          "min_lift": 1.2, "min_jobs": 1,
+                                                          "sample_mod": 2 ** level})
+    for r in companion_rows:
         companions[r["credential_id"]].append(r["label"])
     fading = _fading(grouped, skill_monthly, totals, recent, base, alpha)
     out = []
@@ -242,6 +241,7 @@ def _fading(grouped: dict[str, Row], skill_monthly: dict[tuple[str, str], dict[i
     return out
 
 
+@one_snapshot
 def gap_report(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, *,
                limit: int = 20, in_demand_share: float = 0.01, include_emerging: bool = True,
                recent_months: int = 3, baseline_months: int = 12, min_count: int = 20,
@@ -256,8 +256,9 @@ def gap_report(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, *
     emerging ones (see `proposals`). credentials: see `credential_rows`.
     """
     filters = filters or Filters()
-    demand, meta = top_skills(con, filters, limit=None, floor=0)
+    demand, meta = top_skills(con, filters, limit=None, floor=0, with_lq=False)
     _, params = prepare(con, filters)
+    meta.pop("reference", None)            # location quotients are not part of this report
     meta |= {"report": "gap_report", "limit": limit, "in_demand_share": in_demand_share,
              "floor": floor, "max_siblings": max_siblings}
     ranked = {(r["framework_id"], r["skill_id"]): {**r, "rank": i + 1, "emerging": False,

@@ -21,6 +21,7 @@ from lmi.warehouse.export import flat, plain
 from lmi.warehouse.filters import Filters, sql_params
 from lmi.warehouse.gaps import gap_report
 from lmi.warehouse.reports import DEFAULT_FLOOR, prepare, run, top_skills
+from lmi.warehouse.snapshot import one_snapshot
 
 PALETTE = ["#1b6ca8", "#d1495b", "#00798c", "#edae49", "#66a182", "#8d6a9f", "#2e4057",
            "#f18f01"]
@@ -207,6 +208,7 @@ def _coverage_cells(report: dict[str, Any]) -> tuple[list[dict], list[str], dict
     return skills, titles, cells
 
 
+@one_snapshot
 def build_html(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, *,
                limit: int = 20, floor: int = DEFAULT_FLOOR, min_count: int = 20,
                recent_months: int = 3, baseline_months: int = 12) -> str:

@@ -19,21 +19,45 @@ from lmi.warehouse.aggregates import aggregates_fresh, whole_months
 from lmi.warehouse.db import SQL_DIR, rows, sql
 from lmi.warehouse.emerging import benjamini_hochberg, two_proportion_z
 from lmi.warehouse.filters import Filters, resolve_filters, sql_params
+from lmi.warehouse.snapshot import memo
 
 Row = dict[str, Any]
 # Statistics Canada / ESDC practice: do not publish a cell built on fewer than 25 postings.
 DEFAULT_FLOOR = 25
 SUPPRESSED_FIELDS = ("postings", "jobs", "share", "national_share", "lq")
 DIMENSIONS = ("province", "economic_region", "sector", "noc_prefix")
+# agg_ queries that count provinces and sectors (*_by_province and *_by_sector when national,
+# else the full *_counts cells), and that group by province (*_by_province or *_counts)
+CELL_LEVEL = ("skill_breadth",)
+BY_PROVINCE = ("skill_by_province",)
+
+
+def rollup_grain(params: dict[str, Any]) -> str:
+    """Which cell table answers this filter: the roll-up to the one dimension it uses
+    (totals when none; lmi.warehouse.aggregates.ROLLUPS), else the full `counts` cells."""
+    used = [k for k in DIMENSIONS if params.get(k)]
+    if not used:
+        return "totals"
+    if len(used) > 1:
+        return "counts"
+    if used == ["noc_prefix"]:
+        return "by_noc2" if len(params["noc_prefix"]) <= 2 else "counts"
+    return {"province": "by_province", "economic_region": "by_region",
+            "sector": "by_sector"}[used[0]]
 
 
 def _query(name: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     if params.get("use_aggregates") and (SQL_DIR / "reports" / f"agg_{name}.sql").exists():
         text = sql(f"reports/agg_{name}")
-        if not any(params.get(k) for k in DIMENSIONS) and "naics_sector," not in text:
-            # national: the month-level totals (same columns, NULL dimensions) are far smaller
+        grain = rollup_grain(params)
+        if name in CELL_LEVEL or name in BY_PROVINCE:
+            # written for *_by_province / *_by_sector: valid nationally (and for a province
+            # when grouping by province only); any other filter needs the full cells
+            if grain != "totals" and not (name in BY_PROVINCE and grain == "by_province"):
+                text = text.replace("_by_province", "_counts").replace("_by_sector", "_counts")
+        else:
             for table in ("skill_month", "posting_month", "credential_month", "phrase_month"):
-                text = text.replace(f"{table}_counts", f"{table}_totals")
+                text = text.replace(f"{table}_counts", f"{table}_{grain}")
     else:
         text = sql(f"reports/{name}")
     used = set(re.findall(r"\$(\w+)", text))
@@ -46,15 +70,26 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> li
     With params["use_aggregates"] (set by `prepare` when the aggregates are fresh and the
     dates cover whole months) sql/reports/agg_<name>.sql is run instead, where it exists.
     """
-    con.execute(sql("reports/_macros"))
-    return rows(con, *_query(name, params))
+    text, bound = _query(name, params)
+    found = memo(_key(con, text, bound), lambda: _macros(con) or rows(con, text, bound))
+    return [dict(r) for r in found]
 
 
 def run_arrays(con: duckdb.DuckDBPyConnection, name: str,
                params: dict[str, Any]) -> dict[str, np.ndarray]:
     """`run`, but the result as one numpy array per column (fast for large results)."""
-    con.execute(sql("reports/_macros"))
-    return con.execute(*_query(name, params)).fetchnumpy()
+    text, bound = _query(name, params)
+    return dict(memo(_key(con, text, bound),
+                     lambda: _macros(con) or con.execute(text, bound).fetchnumpy()))
+
+
+def _macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the table macros of sql/reports/_macros.sql (once per connection and report)."""
+    memo(("macros", id(con)), lambda: con.execute(sql("reports/_macros")) and None)
+
+
+def _key(con: duckdb.DuckDBPyConnection, text: str, bound: dict[str, Any]) -> tuple:
+    return id(con), text, repr(sorted(bound.items()))
 
 
 def framework_versions(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> list[str]:
@@ -82,7 +117,7 @@ def report_meta(con: duckdb.DuckDBPyConnection, filters: Filters, params: dict[s
         "first_posted": summary["first_posted"],
         "last_posted": summary["last_posted"],
         "extractor_versions": [v for v in summary["extractor_versions"] or [] if v],
-        "source": "aggregates (skill_month_counts)" if params.get("use_aggregates")
+        "source": "aggregates (refresh_aggregates)" if params.get("use_aggregates")
                   else "base tables",
         "frameworks": framework_versions(con, framework_ids),
         "duplicates": "postings = all postings; jobs = unique jobs (canonical postings of "
@@ -98,7 +133,7 @@ def prepare(con: duckdb.DuckDBPyConnection,
     con.execute("SET enable_progress_bar = false")   # reports print their own output
     params = resolve_filters(con, filters)
     params["use_aggregates"] = (whole_months(params["since"], params["until"])
-                                and aggregates_fresh(con))
+                                and memo(("fresh", id(con)), lambda: aggregates_fresh(con)))
     return filters, params
 
 

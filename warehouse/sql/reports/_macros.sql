@@ -30,3 +30,17 @@ WHERE is_canonical;
 CREATE OR REPLACE TEMP MACRO key_table(keys) AS TABLE
 SELECT split_part(k, '|', 1) AS framework_id, substr(k, strpos(k, '|') + 1) AS skill_id, k AS key
 FROM (SELECT unnest(keys) AS k);
+
+-- The report filter on a cell or job-level aggregate table (skill_month_counts, job_skills, ...):
+-- true for rows inside it, each argument NULL = not filtered. Called as
+-- in_filter($province, $economic_region, $sector, $noc_prefix, $since, $until); the column
+-- names (province, economic_region, naics_sector, noc_code, month) bind to the table read. Dates
+-- compare with `month`, so it is exact only for whole months (when aggregates are used).
+CREATE OR REPLACE TEMP MACRO in_filter(
+    f_province, f_economic_region, f_sector, f_noc_prefix, f_since, f_until
+) AS (f_province IS NULL OR province = f_province)
+     AND (f_economic_region IS NULL OR economic_region = f_economic_region)
+     AND (f_sector IS NULL OR naics_sector = f_sector)
+     AND (f_noc_prefix IS NULL OR starts_with(noc_code, f_noc_prefix))
+     AND (f_since IS NULL OR month >= CAST(f_since AS DATE))
+     AND (f_until IS NULL OR month <= CAST(f_until AS DATE));

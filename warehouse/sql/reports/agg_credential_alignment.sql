@@ -1,23 +1,13 @@
 -- credential_alignment.sql from skill_month_counts (valid when the dates are whole months).
 WITH total AS (
     SELECT coalesce(sum(jobs), 0) AS n FROM posting_month_counts
-    WHERE ($province IS NULL OR province = $province)
-      AND ($economic_region IS NULL OR economic_region = $economic_region)
-      AND ($sector IS NULL OR naics_sector = $sector)
-      AND ($noc_prefix IS NULL OR starts_with(noc_code, $noc_prefix))
-      AND ($since IS NULL OR month >= CAST($since AS DATE))
-      AND ($until IS NULL OR month <= CAST($until AS DATE))
+    WHERE in_filter($province, $economic_region, $sector, $noc_prefix, $since, $until)
 ),
 mapped AS (SELECT DISTINCT credential_id, framework_id, skill_id FROM credential_skills),
 demand AS (
     SELECT framework_id, skill_id, sum(jobs) AS postings
     FROM skill_month_counts SEMI JOIN mapped USING (framework_id, skill_id)
-    WHERE ($province IS NULL OR province = $province)
-      AND ($economic_region IS NULL OR economic_region = $economic_region)
-      AND ($sector IS NULL OR naics_sector = $sector)
-      AND ($noc_prefix IS NULL OR starts_with(noc_code, $noc_prefix))
-      AND ($since IS NULL OR month >= CAST($since AS DATE))
-      AND ($until IS NULL OR month <= CAST($until AS DATE))
+    WHERE in_filter($province, $economic_region, $sector, $noc_prefix, $since, $until)
     GROUP BY ALL
 )
 SELECT m.credential_id, m.title, m.provider, mapped.framework_id, mapped.skill_id,

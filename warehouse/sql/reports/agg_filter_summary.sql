@@ -6,9 +6,4 @@ SELECT coalesce(sum(jobs), 0)              AS postings,
        max(last_posted)                    AS last_posted,
        list_sort(list_distinct(flatten(list(extractor_versions)))) AS extractor_versions
 FROM posting_month_counts
-WHERE ($province IS NULL OR province = $province)
-  AND ($economic_region IS NULL OR economic_region = $economic_region)
-  AND ($sector IS NULL OR naics_sector = $sector)
-  AND ($noc_prefix IS NULL OR starts_with(noc_code, $noc_prefix))
-  AND ($since IS NULL OR month >= CAST($since AS DATE))
-  AND ($until IS NULL OR month <= CAST($until AS DATE));
+WHERE in_filter($province, $economic_region, $sector, $noc_prefix, $since, $until);

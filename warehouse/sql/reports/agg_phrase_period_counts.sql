@@ -3,12 +3,7 @@ WITH hits AS (
     SELECT phrase, month, CAST(sum(jobs) AS BIGINT) AS jobs
     FROM phrase_month_counts
     WHERE month >= CAST($from AS DATE)
-      AND ($province IS NULL OR province = $province)
-      AND ($economic_region IS NULL OR economic_region = $economic_region)
-      AND ($sector IS NULL OR naics_sector = $sector)
-      AND ($noc_prefix IS NULL OR starts_with(noc_code, $noc_prefix))
-      AND ($since IS NULL OR month >= CAST($since AS DATE))
-      AND ($until IS NULL OR month <= CAST($until AS DATE))
+      AND in_filter($province, $economic_region, $sector, $noc_prefix, $since, $until)
     GROUP BY ALL
 ),
 kept AS (SELECT phrase FROM hits GROUP BY phrase HAVING sum(jobs) >= $min_total)

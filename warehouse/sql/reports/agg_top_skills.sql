@@ -1,23 +1,13 @@
 -- top_skills.sql from skill_month_counts (valid when the dates are whole months).
 WITH total AS (
     SELECT coalesce(sum(jobs), 0) AS jobs FROM posting_month_counts
-    WHERE ($province IS NULL OR province = $province)
-      AND ($economic_region IS NULL OR economic_region = $economic_region)
-      AND ($sector IS NULL OR naics_sector = $sector)
-      AND ($noc_prefix IS NULL OR starts_with(noc_code, $noc_prefix))
-      AND ($since IS NULL OR month >= CAST($since AS DATE))
-      AND ($until IS NULL OR month <= CAST($until AS DATE))
+    WHERE in_filter($province, $economic_region, $sector, $noc_prefix, $since, $until)
 ),
 counts AS (
     SELECT framework_id, skill_id, sum(postings) AS postings, sum(jobs) AS jobs
     FROM skill_month_counts
     WHERE ($framework IS NULL OR framework_id = $framework)
-      AND ($province IS NULL OR province = $province)
-      AND ($economic_region IS NULL OR economic_region = $economic_region)
-      AND ($sector IS NULL OR naics_sector = $sector)
-      AND ($noc_prefix IS NULL OR starts_with(noc_code, $noc_prefix))
-      AND ($since IS NULL OR month >= CAST($since AS DATE))
-      AND ($until IS NULL OR month <= CAST($until AS DATE))
+      AND in_filter($province, $economic_region, $sector, $noc_prefix, $since, $until)
     GROUP BY ALL
 )
 SELECT c.framework_id, c.skill_id, coalesce(s.preferred_label, c.skill_id) AS label,

@@ -13,4 +13,5 @@ hits AS (
 SELECT a.key AS key_a, b.key AS key_b, count(*) AS jobs
 FROM hits AS a JOIN hits AS b ON a.posting_id = b.posting_id AND a.key < b.key
 GROUP BY ALL
-HAVING count(*) >= $min_pair;
+HAVING count(*) >= $min_pair
+ORDER BY key_a, key_b;
