@@ -50,13 +50,20 @@ def spans(
         "--span-weight", help="minilm: loss weight of B/I tags relative to O.")] = 1.0,
     threads: Annotated[int, typer.Option(
         "--threads", min=1, help="minilm: torch CPU threads (1 is faster on a busy CPU).")] = 2,
+    layer_decay: Annotated[float, typer.Option(
+        "--layer-decay", help="minilm: lr factor per layer below the top (1 = same lr).")] = 1.0,
+    label_smoothing: Annotated[float, typer.Option(
+        "--label-smoothing", min=0.0, max=0.5, help="minilm: cross-entropy label smoothing.")
+    ] = 0.0,
+    bucket: Annotated[bool, typer.Option(
+        "--bucket/--no-bucket", help="minilm: batch sentences of similar length.")] = True,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Train the SkillSpan skill/knowledge span tagger and save the best-on-dev model.
 
     Example:
 
-        lmi train spans --arch minilm --seed 0 --max-epochs 5 --learn-rate 2e-4 --threads 1
+        lmi train spans --arch minilm --max-epochs 4 --tuned-layers 6 --layer-decay 0.9
 
         lmi train spans --seed 0 --max-epochs 30 --max-steps 4000 --mode joint
     """
@@ -74,7 +81,8 @@ def spans(
         settings = Settings(tuned_layers=tuned_layers, epochs=max_epochs or 5,
                             max_steps=max_steps or 0, learn_rate=learn_rate,
                             batch_size=batch_size, span_weight=span_weight, seed=seed,
-                            threads=threads)
+                            threads=threads, layer_decay=layer_decay,
+                            label_smoothing=label_smoothing, bucket=bucket)
         result = train_transformer(train, dev, output, settings,
                                    log=lambda m: typer.echo(m, err=True))
         scores = result["dev"]["scores"]

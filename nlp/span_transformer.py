@@ -60,6 +60,9 @@ class Settings:
     max_steps: int = 0
     seed: int = 0
     threads: int = 2
+    layer_decay: float = 1.0      # lr of tuned layer i = learn_rate * layer_decay ** (top - i)
+    label_smoothing: float = 0.0
+    bucket: bool = True           # batches of similar-length sentences (less padding)
 
 
 @dataclass
@@ -359,6 +362,23 @@ def label_tensor(segs: list[Segment], width: int) -> torch.Tensor:
     return labels
 
 
+def length_batches(lengths: list[int], batch_size: int, rng: random.Random,
+                   bucket: bool = True, pool: int = 50) -> list[list[int]]:
+    """Shuffled batches of indices; with `bucket`, each batch holds similar lengths (indices
+    shuffled, sorted by length within pools of `pool` batches, batches shuffled again)."""
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    if not bucket:
+        return [order[b:b + batch_size] for b in range(0, len(order), batch_size)]
+    size = batch_size * pool
+    batches = []
+    for p in range(0, len(order), size):
+        chunk = sorted(order[p:p + size], key=lengths.__getitem__)
+        batches.extend(chunk[b:b + batch_size] for b in range(0, len(chunk), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
 def dev_scores(model: BioTagger, docs: list[Doc], segs: list[Segment],
                states: list[torch.Tensor], n_frozen: int, decode: str = "viterbi") -> dict:
     """span_scores of the in-training model on dev (same segments and decoding as inference)."""
@@ -408,12 +428,14 @@ def train_transformer(train_path: str | Path, dev_path: str | Path, output_dir: 
 
     for p in model.parameters():
         p.requires_grad = False
-    tuned = [p for i in range(n_frozen, model.n_layers)
-             for p in model.encoder.encoder.layer[i].parameters()]
+    layer_groups = [{"params": list(model.encoder.encoder.layer[i].parameters()),
+                     "lr": settings.learn_rate * settings.layer_decay ** (model.n_layers - 1 - i)}
+                    for i in range(n_frozen, model.n_layers)]
+    tuned = [p for g in layer_groups for p in g["params"]]
     for p in [*tuned, *model.heads.parameters()]:
         p.requires_grad = True
     optimizer = torch.optim.AdamW([
-        {"params": tuned, "lr": settings.learn_rate},
+        *layer_groups,
         {"params": list(model.heads.parameters()), "lr": settings.head_learn_rate},
     ], weight_decay=settings.weight_decay)
     per_epoch = math.ceil(len(train_segs) / settings.batch_size)
@@ -424,7 +446,9 @@ def train_transformer(train_path: str | Path, dev_path: str | Path, output_dir: 
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
     weight = torch.tensor([1.0, settings.span_weight, settings.span_weight])
-    loss_fn = nn.CrossEntropyLoss(weight=weight, ignore_index=-100)
+    loss_fn = nn.CrossEntropyLoss(weight=weight, ignore_index=-100,
+                                  label_smoothing=settings.label_smoothing)
+    lengths = [len(seg.input_ids) for seg in train_segs]
 
     best, history, step = None, [], 0
     meta = {"kind": "minilm_bio", "base": "all-MiniLM-L6-v2 (lmi.config.sentence_model_path)",
@@ -434,13 +458,10 @@ def train_transformer(train_path: str | Path, dev_path: str | Path, output_dir: 
     rng = random.Random(settings.seed)
     for epoch in range(1, settings.epochs + 1):
         model.train()
-        order = list(range(len(train_segs)))
-        rng.shuffle(order)
         running = 0.0
-        for b in range(0, len(order), settings.batch_size):
+        for idx in length_batches(lengths, settings.batch_size, rng, settings.bucket):
             if step >= total:
                 break
-            idx = order[b:b + settings.batch_size]
             hidden, mask = stack_states([train_states[i] for i in idx])
             labels = label_tensor([train_segs[i] for i in idx], hidden.shape[1])
             logits = model.logits(model.run(hidden, mask, range(n_frozen, model.n_layers)))
@@ -495,7 +516,9 @@ def command_line(meta: dict) -> str:
             f"--seed {s['seed']} --max-epochs {s['epochs']} --max-steps {s['max_steps']} "
             f"--tuned-layers {s['tuned_layers']} --learn-rate {s['learn_rate']:g} "
             f"--batch-size {s['batch_size']} --span-weight {s['span_weight']:g} "
-            f"--threads {s.get('threads', 2)}")
+            f"--threads {s.get('threads', 2)} --layer-decay {s.get('layer_decay', 1.0):g} "
+            f"--label-smoothing {s.get('label_smoothing', 0.0):g}"
+            + ("" if s.get("bucket", False) else " --no-bucket"))
 
 
 def attach_gold(docs: list[Doc], path: str | Path) -> None:
@@ -534,10 +557,11 @@ hidden 384, uncased WordPiece), loaded offline. Words = non-space tokens of the 
 doc, labelled on their first subword; one linear head gives O/B/I for SKILL and for KNOWLEDGE
 (two independent BIO layers, so overlapping spans are possible). Decoding: constrained Viterbi per
 label (no O->I). Input: sentences (split at newlines and . ! ?), cut at {max_length} subwords.
-Trained: top {tuned_layers} encoder layers + head (bottom layers and embeddings frozen; their
-outputs cached once). AdamW (lr {learn_rate:g} layers / {head_learn_rate:g} head, weight decay
-{weight_decay:g}), linear warmup {warmup:g} then decay, batch {batch_size} sentences, dropout
-{dropout:g}, B/I loss weight {span_weight:g}, gradient clip 1.0.
+Trained: top {tuned_layers} of 6 encoder layers + head (lower layers and the embeddings frozen;
+their outputs cached once). AdamW (lr {learn_rate:g} for the top layer, times {layer_decay:g} per
+layer below it; {head_learn_rate:g} head; weight decay {weight_decay:g}), linear warmup
+{warmup:g} then decay, batch {batch_size} sentences ({batching}), dropout {dropout:g}, B/I loss
+weight {span_weight:g}, label smoothing {label_smoothing:g}, gradient clip 1.0.
 
 ## Artefact
 `{weights}` ({size_mb:.1f} MB): only the tuned layers and the head, fp16. Loading = packaged MiniLM
@@ -566,6 +590,7 @@ Per epoch (in-training dev F1, same segmentation and decoding):
 def write_model_card(output_dir: str | Path, meta: dict) -> Path:
     """MODEL_CARD.md beside the artefact, filled from the metadata of a finished run."""
     scores = meta["dev"]["scores"]
+    settings = {**asdict(Settings(bucket=False)), **meta["settings"]}  # older runs: no new keys
     rows_table = "\n".join(
         f"| {name} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} "
         f"| {s['tp']} | {s['fp']} | {s['fn']} |" for name, s in scores.items())
@@ -575,7 +600,9 @@ def write_model_card(output_dir: str | Path, meta: dict) -> Path:
     text = CARD.format(command=command_line(meta), seconds=meta.get("seconds"),
                        best_epoch=meta.get("best_epoch"), rows_table=rows_table,
                        history=history, dev_path=meta["dev_path"], weights=WEIGHTS_FILE,
-                       meta_file=META_FILE, size_mb=meta["size_bytes"] / 1e6, **meta["settings"])
+                       meta_file=META_FILE, size_mb=meta["size_bytes"] / 1e6,
+                       batching="similar lengths" if settings["bucket"] else "random",
+                       **settings)
     path = Path(output_dir) / "MODEL_CARD.md"
     path.write_text(text, encoding="utf-8")
     return path

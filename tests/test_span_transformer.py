@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import random
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +21,7 @@ from lmi.nlp.span_transformer import (
     WEIGHTS_FILE,
     base_model,
     doc_segments,
+    length_batches,
     load_transformer,
     tags_to_spans,
     viterbi_bio,
@@ -76,6 +79,47 @@ def test_viterbi_never_opens_with_inside_tag() -> None:
     assert tags_to_spans([0, 2, 2, 0, 1, 1]) == [(1, 3), (4, 5), (5, 6)]  # greedy repair
 
 
+def test_viterbi_keeps_o_when_a_lone_inside_tag_is_weak() -> None:
+    # argmax says O I O; a span would have to open with B (p .05), so O (p .40) wins
+    logp = np.log(np.array([[.9, .05, .05], [.40, .05, .55], [.9, .05, .05]]))
+    assert np.argmax(logp, axis=1).tolist() == [0, 2, 0]
+    assert viterbi_bio(logp) == [0, 0, 0]
+    # the same I preceded by a confident B continues that span instead
+    logp[0] = np.log([.1, .8, .1])
+    assert viterbi_bio(logp) == [1, 2, 0]
+
+
+def valid(tags: tuple[int, ...]) -> bool:
+    return all(not (b == 2 and a == 0) for a, b in zip((0, *tags), tags, strict=False))
+
+
+def test_viterbi_matches_brute_force_best_valid_path() -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(30):
+        n = int(rng.integers(1, 7))
+        logits = rng.normal(size=(n, 3)) * 2
+        logp = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+        best = max((t for t in itertools.product(range(3), repeat=n) if valid(t)),
+                   key=lambda t: sum(logp[i, k] for i, k in enumerate(t)))
+        assert tuple(viterbi_bio(logp)) == best
+
+
+def test_length_batches_cover_all_and_group_similar_lengths() -> None:
+    draw = random.Random(1)
+    lengths = [draw.randint(3, 128) for _ in range(1000)]
+    batches = length_batches(lengths, 16, random.Random(0), bucket=True, pool=10)
+    flat = sorted(i for b in batches for i in b)
+    assert flat == list(range(1000)) and all(len(b) <= 16 for b in batches)
+    def spread(bs: list[list[int]]) -> float:
+        return float(np.mean([max(lengths[i] for i in b) - min(lengths[i] for i in b)
+                              for b in bs]))
+
+    plain = length_batches(lengths, 16, random.Random(0), bucket=False)
+    assert sorted(i for b in plain for i in b) == list(range(1000))
+    assert spread(batches) < spread(plain) / 4  # far less padding per batch
+    assert batches != length_batches(lengths, 16, random.Random(1), bucket=True, pool=10)
+
+
 # --- the shipped artefact ------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -87,12 +131,12 @@ def test_shipped_artefact_is_small_and_loads_over_packaged_minilm() -> None:
     assert model_kind(SHIPPED) == "minilm"
     assert default_model_dir() == SHIPPED
     weights = SHIPPED / WEIGHTS_FILE
-    assert weights.stat().st_size < 20_000_000
+    assert weights.stat().st_size < 25_000_000
     keys = load_file(str(weights)).keys()
     assert not any("embeddings" in k for k in keys)  # frozen base is not shipped
     assert any(k.startswith("heads.") for k in keys)
     meta = json.loads((SHIPPED / META_FILE).read_text())
-    assert meta["dev"]["scores"]["both"]["f1"] > 0.416  # beats the CNN on dev
+    assert meta["dev"]["scores"]["both"]["f1"] > 0.445  # beats the CNN and the 3-layer model
     assert load_transformer(str(SHIPPED.resolve())).model.heads.out_features == 6
 
 
