@@ -16,6 +16,7 @@ from lmi.cli import (
     cmd_reports,
     cmd_sources,
     cmd_train,
+    cmd_train_linker,
 )
 
 app = typer.Typer(
@@ -47,7 +48,7 @@ def main(
 
 for module in (
     cmd_demo, cmd_crawl, cmd_nightly, cmd_sources, cmd_frameworks, cmd_reference, cmd_credentials,
-    cmd_reports, cmd_eval, cmd_train,
+    cmd_reports, cmd_eval, cmd_train, cmd_train_linker,
 ):
     module.register(app)
 

@@ -7,6 +7,7 @@ assembled with `nlp.add_pipe(name, config=...)`.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import os
 import re
@@ -15,15 +16,23 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from lmi.nlp import acceptance as acceptance_mod
 from lmi.nlp import boilerplate
 from lmi.nlp.embeddings import Encoder, LabelIndex
-from lmi.nlp.ranker import SkillRanker, confidence, load_adapter
+from lmi.nlp.ranker import (
+    DEFAULT_THRESHOLD,
+    SkillRanker,
+    apply_adapter,
+    confidence,
+    load_adapter,
+)
 from lmi.nlp.types import SkillMention, UnlinkedPhrase
 
 RULER_KEY = "skill_candidates"
@@ -296,7 +305,9 @@ def make_candidate_phrases(nlp: Language, name: str, span_key: str,
 # ---------------------------------------------------------------- linker
 
 LINK_SENTENCE_MODE = bool(int(os.environ.get("LMI_LINK_SENTENCE_MODE", "1")))
-RANK_CACHE_SIZE = 200_000  # phrases per framework kept with their top-1 skill
+RANK_CACHE_SIZE = 200_000  # phrases per framework kept with their top-k skills
+# learned acceptance (lmi.nlp.acceptance, models/linker_acceptance): on unless LMI_LINK_ACCEPTANCE=0
+ACCEPTANCE_DEFAULT = bool(int(os.environ.get("LMI_LINK_ACCEPTANCE", "1")))
 
 
 class SkillLinker:
@@ -304,13 +315,26 @@ class SkillLinker:
 
     def __init__(self, name: str, resources: str, span_keys: list[str], threshold: float,
                  single_word_threshold: float, unlinked_floor: float, exact_confidence: float,
-                 alt_confidence: float) -> None:
+                 alt_confidence: float, acceptance: bool = False, acceptance_model: str = "",
+                 acceptance_threshold: float = -1.0) -> None:
         self.name = name
         self.resources = get_resources(resources)
         self.span_keys, self.threshold, self.unlinked_floor = span_keys, threshold, unlinked_floor
         self.single_word_threshold = max(threshold, single_word_threshold)
         self.confidence = {"exact": exact_confidence, "alt_label": alt_confidence}
         self._rank_cache: dict[str, dict[str, list]] = {}
+        self._rows_cache: dict[str, dict[str, tuple[int, int]]] = {}
+        # an explicit score threshold (not the default) asks for the score-threshold linker,
+        # unless an acceptance threshold is given too
+        explicit = abs(threshold - DEFAULT_THRESHOLD) > 1e-9
+        use = acceptance and (acceptance_threshold >= 0 or not explicit)
+        self.acceptance = acceptance_mod.AcceptanceModel.load(acceptance_model or None) \
+            if use else None
+        if self.acceptance and not self.acceptance.applies_to(list(self.resources.rankers)):
+            self.acceptance = None   # trained for ESCO: other frameworks keep the score threshold
+        self.top_k = self.acceptance.top_k if self.acceptance else 1
+        self.tau = acceptance_threshold if acceptance_threshold >= 0 else (
+            self.acceptance.tau if self.acceptance else threshold)
 
     def __call__(self, doc: Doc) -> Doc:
         return next(self.pipe([doc]))
@@ -327,6 +351,8 @@ class SkillLinker:
             yield from self._link_batch(batch)
 
     def _link_batch(self, docs: list[Doc]) -> list[Doc]:
+        if self.acceptance is not None:
+            return self._accept_batch(docs)
         candidates = [self._semantic_candidates(doc) for doc in docs]
         phrases = list(dict.fromkeys(sp.text for spans in candidates for sp in spans))
         ranked = {fw: self._ranked(fw, ranker, phrases)
@@ -357,6 +383,131 @@ class SkillLinker:
             doc._.unlinked = sorted(unlinked, key=lambda u: (u.start, u.end))
         return docs
 
+    def _accept_batch(self, docs: list[Doc]) -> list[Doc]:
+        """Acceptance mode: every proposal with p >= tau is asserted, with confidence p."""
+        proposals = self.propose(docs)
+        flat = [prop for per_doc in proposals for _, _, _, prop in per_doc]
+        probs = iter(self.acceptance.score(flat).tolist())
+        for doc, per_doc in zip(docs, proposals, strict=True):
+            mentions, by_span = [], {}
+            for span, fw, skill_id, prop in per_doc:
+                p = next(probs)
+                if p >= self.tau:
+                    mentions.append(self._mention(doc, span, fw, skill_id, p, prop.method))
+                best = by_span.get(span)
+                if prop.winner and (best is None or prop.score > best[0]):
+                    by_span[span] = (prop.score, fw, skill_id)
+            asserted = [(m.start, m.end) for m in mentions]
+            unlinked = [UnlinkedPhrase(span.text, span.start_char, span.end_char, fw, skill_id,
+                                       round(score, 4))
+                        for span, (score, fw, skill_id) in by_span.items()
+                        if score >= self.unlinked_floor and not any(
+                            s < span.end_char and span.start_char < e for s, e in asserted)]
+            blocked = [(sp.start_char, sp.end_char, sp.label_)
+                       for sp in doc.spans.get(boilerplate.SPAN_KEY, [])]
+            if blocked:
+                mentions = [m for m in mentions
+                            if not boilerplate.inside_boilerplate(blocked, m.start, m.end)]
+                unlinked = [u for u in unlinked
+                            if not boilerplate.inside_boilerplate(blocked, u.start, u.end)]
+            doc._.skills = dedupe(mentions)
+            doc._.unlinked = sorted(unlinked, key=lambda u: (u.start, u.end))
+        return docs
+
+    def propose(self, docs: list[Doc]
+                ) -> list[list[tuple[Span, str, str, acceptance_mod.Proposal]]]:
+        """Per doc, (span, framework, skill, Proposal) for the acceptance model.
+
+        Ruler matches plus each semantic candidate's top-k skills. Features reuse the ranker's
+        scores and cached phrase embeddings; the only new encoding is one per sentence.
+        """
+        res = self.resources
+        candidates = [[sp for sp in self._semantic_candidates(doc)
+                       if sp.text.lower() not in res.generic_labels] for doc in docs]
+        phrases = list(dict.fromkeys(sp.text for spans in candidates for sp in spans))
+        ranked = {fw: self._ranked(fw, ranker, phrases)
+                  for fw, ranker in res.rankers.items()} if phrases else {}
+        phrase_vecs = dict(zip(phrases, res.encoder.encode(phrases), strict=True)) \
+            if phrases else {}
+        ruler = [[sp for key in self.span_keys for sp in doc.spans.get(key, [])
+                  if sp.kb_id_ and "|" in sp.kb_id_
+                  and sp.kb_id_.split("|", 1)[0] in res.indexes] for doc in docs]
+        sentences = [self._sentences(doc, [*c, *r])
+                     for doc, c, r in zip(docs, candidates, ruler, strict=True)]
+        texts = list(dict.fromkeys(t for per_doc in sentences for t in per_doc.values()))
+        sentence_vecs = dict(zip(texts, res.encoder.encode(texts), strict=True)) if texts else {}
+        out = []
+        for spans, matches, sents in zip(candidates, ruler, sentences, strict=True):
+            winners = {sp for sp, _ in self._best_non_overlapping(spans, ranked)}
+            rows = []
+            for span in matches:
+                fw, skill_id = span.kb_id_.split("|", 1)
+                sentence = sents[(span.start_char, span.end_char)]
+                rows.append((span, fw, skill_id, self._proposal(
+                    fw, skill_id, span.text, sentence, sentence_vecs[sentence], span.label_,
+                    1.0, 0, 0.0, 1.0, None)))
+            for span in spans:
+                vec = phrase_vecs[span.text]
+                adapted = {fw: apply_adapter(vec[None, :], ranker.adapter)[0]
+                           for fw, ranker in res.rankers.items()}
+                guesses = sorted(((score, fw, skill_id) for fw, by_phrase in ranked.items()
+                                  for skill_id, score in by_phrase[span.text]), reverse=True)
+                guesses = guesses[:self.top_k]
+                sentence = sents[(span.start_char, span.end_char)]
+                for rank, (score, fw, skill_id) in enumerate(guesses):
+                    if score < acceptance_mod.MIN_SCORE:
+                        break
+                    nxt = guesses[rank + 1][0] if rank + 1 < len(guesses) else 0.0
+                    rows.append((span, fw, skill_id, self._proposal(
+                        fw, skill_id, span.text, sentence, sentence_vecs[sentence], "semantic",
+                        score, rank, nxt, guesses[0][0], (vec, adapted[fw]),
+                        winner=span in winners)))
+            out.append(rows)
+        return out
+
+    @staticmethod
+    def _sentences(doc: Doc, spans: list[Span]) -> dict[tuple[int, int], str]:
+        """(start_char, end_char) of each span -> the text of the sentence holding it."""
+        text = doc.text         # Doc.text joins every token: build it once per doc
+        bounds = acceptance_mod.sentence_bounds(text)
+        starts = [s for s, _ in bounds]
+        out = {}
+        for span in spans:
+            s, e = bounds[max(0, bisect.bisect_right(starts, span.start_char) - 1)]
+            out[(span.start_char, span.end_char)] = text[s:max(e, span.end_char)].strip()
+        return out
+
+    def _proposal(self, fw: str, skill_id: str, span_text: str, sentence: str,
+                  sentence_vec: np.ndarray, method: str, score: float, rank: int,
+                  next_score: float, top_score: float,
+                  span_vecs: tuple[np.ndarray, np.ndarray] | None, *,
+                  winner: bool = True) -> acceptance_mod.Proposal:
+        """span_vecs: (plain, adapted) span embedding; None for ruler matches (cosines 1)."""
+        index = self.resources.indexes[fw]
+        start, end = self._skill_rows(fw)[skill_id]
+        vectors = index.vectors[start:end]
+        raw_cos = adapter_cos = 1.0
+        if span_vecs is not None:
+            raw_cos = float((vectors @ span_vecs[0]).max())
+            adapter_cos = float(vectors[0] @ span_vecs[1])
+        preferred = index.labels[start]
+        prior = self.acceptance.prior_count(preferred) if self.acceptance else 0
+        return acceptance_mod.Proposal(
+            span_text, sentence, tuple(index.labels[start:end]), method, float(score), rank,
+            float(next_score), float(top_score), raw_cos, adapter_cos,
+            float(vectors[0] @ sentence_vec), winner, prior)
+
+    def _skill_rows(self, fw: str) -> dict[str, tuple[int, int]]:
+        """skill_id -> (first, end) label rows of a framework's index (preferred row first)."""
+        rows = self._rows_cache.get(fw)
+        if rows is None:
+            index = self.resources.indexes[fw]
+            ends = [*index.skill_starts[1:].tolist(), len(index)]
+            rows = {s: (int(a), int(b)) for s, a, b in
+                    zip(index.skills, index.skill_starts.tolist(), ends, strict=True)}
+            self._rows_cache[fw] = rows
+        return rows
+
     def _ranked(self, fw: str, ranker: SkillRanker, phrases: list[str]) -> dict[str, list]:
         """Top-1 per phrase, cached: postings repeat the same phrases heavily."""
         cache = self._rank_cache.setdefault(fw, {})
@@ -364,7 +515,7 @@ class SkillLinker:
         if todo:
             if len(cache) > RANK_CACHE_SIZE:
                 cache.clear()
-            cache.update(zip(todo, ranker.rank(todo, k=1), strict=True))
+            cache.update(zip(todo, ranker.rank(todo, k=self.top_k), strict=True))
         return {p: cache[p] for p in phrases}
 
     @staticmethod
@@ -423,14 +574,24 @@ def dedupe(mentions: list[SkillMention]) -> list[SkillMention]:
 @Language.factory("lmi_skill_linker", default_config={
     "resources": "", "span_keys": [RULER_KEY, PHRASE_KEY], "threshold": 0.70,
     "single_word_threshold": 0.9, "unlinked_floor": 0.6, "exact_confidence": 0.95,
-    "alt_confidence": 0.9})
+    "alt_confidence": 0.9, "acceptance": ACCEPTANCE_DEFAULT, "acceptance_model": "",
+    "acceptance_threshold": -1.0})
 def make_skill_linker(nlp: Language, name: str, resources: str, span_keys: list[str],
                       threshold: float, single_word_threshold: float, unlinked_floor: float,
-                      exact_confidence: float, alt_confidence: float) -> SkillLinker:
+                      exact_confidence: float, alt_confidence: float, acceptance: bool,
+                      acceptance_model: str, acceptance_threshold: float) -> SkillLinker:
     """Link ruler spans directly and other candidates by embedding similarity.
 
     A one-word candidate ("clients", "risk") needs single_word_threshold (never below threshold):
     lone words are similar to many labels. Unlinked phrases are kept from unlinked_floor up.
+
+    acceptance (default on; LMI_LINK_ACCEPTANCE=0 turns it off): the learned acceptance model
+    (acceptance_model folder, default models/linker_acceptance) scores each ruler match and the
+    ranker's top-k skills per span; proposals with p >= acceptance_threshold (default: the
+    model's tau) are asserted with confidence p. A non-default `threshold` without an
+    acceptance_threshold selects the score-threshold linker above, and so does a framework the
+    model was not trained for (it is trained on ESCO-labelled data; see its model card).
     """
     return SkillLinker(name, resources, span_keys, threshold, single_word_threshold,
-                       unlinked_floor, exact_confidence, alt_confidence)
+                       unlinked_floor, exact_confidence, alt_confidence, acceptance,
+                       acceptance_model, acceptance_threshold)

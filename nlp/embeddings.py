@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -31,11 +32,19 @@ class Encoder:
         self.model_id = MODEL_ID
         self.model = SentenceTransformer(model_path or sentence_model_path(), device="cpu")
         self._cache: dict[str, np.ndarray] = {}
+        # an uncased tokenizer gives "Python" and "python" the same ids: encode them once
+        lowercases = getattr(self.model.tokenizer, "do_lower_case", False)
+        self._key: Callable[[str], str] = str.lower if lowercases else str
+        threads = os.environ.get("LMI_TORCH_THREADS")
+        if threads:         # e.g. 1 on a busy shared machine: idle threads spin and steal CPU
+            import torch
+
+            torch.set_num_threads(int(threads))
 
     def encode(self, texts: Sequence[str], *, cache: bool = True,
                progress: Progress | None = None) -> np.ndarray:
         """Vectors (len(texts) x 384). cache=False skips the phrase cache (bulk label encoding)."""
-        texts = list(texts)
+        texts = [self._key(t) for t in texts]
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         fresh = self._encode_raw(missing, progress) if missing else np.zeros((0, DIM), np.float32)
@@ -50,12 +59,15 @@ class Encoder:
         return out
 
     def _encode_raw(self, texts: list[str], progress: Progress | None) -> np.ndarray:
+        import torch
+
         chunk = BATCH_SIZE * 16
         parts = []
         for start in range(0, len(texts), chunk):
-            part = self.model.encode(texts[start:start + chunk], batch_size=BATCH_SIZE,
-                                     normalize_embeddings=True, convert_to_numpy=True,
-                                     show_progress_bar=False)
+            with torch.inference_mode():     # sorted by length inside: little padding per batch
+                part = self.model.encode(texts[start:start + chunk], batch_size=BATCH_SIZE,
+                                         normalize_embeddings=True, convert_to_numpy=True,
+                                         show_progress_bar=False)
             parts.append(np.asarray(part, dtype=np.float32))
             if progress:
                 progress(min(start + chunk, len(texts)), len(texts))

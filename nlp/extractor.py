@@ -14,7 +14,7 @@ from lmi.nlp.frameworks import list_frameworks
 from lmi.nlp.types import Extraction
 
 DEFAULT_THRESHOLD = ranker.DEFAULT_THRESHOLD  # chosen from the dev PR curve (docs/linking.md)
-PIPELINE_VERSION = "v2"
+PIPELINE_VERSION = "v3"  # v3: learned acceptance (ESCO), exact pruned ranking
 IndexProgress = Callable[[str, int, int], None]     # (framework_id, done, total)
 
 
@@ -76,7 +76,7 @@ class SkillExtractor:
         """Skills and unlinked phrases of one text; offsets index into `text`."""
         return _extraction(self.nlp(text or ""))
 
-    def extract_many(self, texts: Iterable[str], batch_size: int = 64) -> Iterator[Extraction]:
+    def extract_many(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[Extraction]:
         """Like extract() for many texts, linking each batch's phrases in one encoder call."""
         for doc in self.nlp.pipe((t or "" for t in texts), batch_size=batch_size):
             yield _extraction(doc)

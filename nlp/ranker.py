@@ -10,17 +10,24 @@ confidence the extractor should require to assert a skill.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from lmi.config import MODELS_DIR
 from lmi.nlp.embeddings import Encoder, LabelIndex, get_encoder
 
 QUERY_CHUNK = 256
+FAST_K = 10                      # rank(k <= FAST_K) in sentence mode takes the pruned exact path
+PRUNED = os.environ.get("LMI_RANK_PRUNED", "1") != "0"   # 0: always score every label (checks)
+GRAM_TOP_LABELS = 64             # best labels kept per scored sub-phrase (pruned path)
+MAX_CACHED_GRAMS = 200_000       # sub-phrases kept with their best labels
+FULL_SCAN_SKILLS = 300           # bounded-only skills above which a text's hot grams scan all
 MODEL_DIR = MODELS_DIR / "linker_adapter"
 # Raw score (of `load_ranker`) a linked span needs to be asserted: the knee of the dev
 # precision/recall table in docs/linking.md (span P .54/.61, R .46/.49 on tech/house dev);
@@ -106,6 +113,19 @@ class SkillRanker:
             self._preferred_vectors = np.where(index.is_preferred[:, None], index.vectors, -1.0)
         if preferred_only:
             self._label_vectors = self._preferred_vectors
+        self._skill_of_label = np.zeros(0, np.int64)
+        self._gram_cache: dict[str, tuple[np.ndarray, np.ndarray, float]] = {}
+        if len(index):
+            counts = np.diff(np.append(index.skill_starts, len(index)))
+            self._skill_of_label = np.repeat(np.arange(len(counts)), counts)
+            self._skill_ends = index.skill_starts + counts
+            pref_rows = np.flatnonzero(index.is_preferred)
+            self._pref_skill = self._skill_of_label[pref_rows]
+            self._pref_matrix = np.ascontiguousarray(index.vectors[pref_rows])
+            # skills with a non-preferred row: skill_scores(preferred=True) scores such rows as
+            # an all -1 vector (q . -1 = -sum(q)); the pruned path reproduces that exactly
+            self._has_alt = np.bincount(self._skill_of_label[~index.is_preferred],
+                                        minlength=len(counts)) > 0
 
     def skill_scores(self, texts: Sequence[str], *, preferred: bool = False,
                      adapter: bool = False) -> np.ndarray:
@@ -148,6 +168,9 @@ class SkillRanker:
         if len(self.index) == 0:
             return [[] for _ in texts]
         k = max(1, min(k, len(self.index.skills)))
+        if (PRUNED and self.sentence_mode and not self.preferred_only and k <= FAST_K
+                and (contexts is None or self.context_weight <= 0)):
+            return self._rank_pruned(texts, k)
         results: list[list[tuple[str, float]]] = []
         for start in range(0, len(texts), QUERY_CHUNK):
             chunk = texts[start:start + QUERY_CHUNK]
@@ -162,6 +185,109 @@ class SkillRanker:
                     per_skill[have] = (1 - w) * per_skill[have] + w * ctx_scores
             results.extend(_top_k(per_skill, k, self.index.skills))
         return results
+
+    # ---------------------------------------------------------- pruned exact path (sentence mode)
+    # Same scores as text_scores() + _top_k(), without a (texts x all labels) product per text:
+    # each distinct sub-phrase is scored against all labels once (cached: postings repeat them)
+    # and keeps its GRAM_TOP_LABELS best labels; a text's fused score is then computed exactly
+    # for the skills those lists and its whole-text scores nominate, and every other skill is
+    # bounded from above (docs/speed.md). tests/test_search_index.py checks exact agreement.
+
+    def _rank_pruned(self, texts: list[str], k: int) -> list[list[tuple[str, float]]]:
+        grams_of = [subphrases(t) if len(_TOKEN.findall(t)) >= SUBPHRASE_MIN_TOKENS else None
+                    for t in texts]
+        needed = {g for grams in grams_of if grams for g in grams}
+        needed.update(t for t, grams in zip(texts, grams_of, strict=True) if grams is None)
+        long = [i for i, grams in enumerate(grams_of) if grams is not None]
+        self.encoder.encode(sorted(needed.union(texts[i] for i in long)))   # one batched pass
+        self._score_grams(sorted(needed))
+        whole = self._whole_scores([texts[i] for i in long]) if long else None
+        results: list[list[tuple[str, float]]] = [[] for _ in texts]
+        with threadpool_limits(limits=1, user_api="blas"):   # tiny products: threads only wait
+            for row, i in enumerate(long):
+                results[i] = self._fused_top(grams_of[i], whole[row], k)
+        for i, grams in enumerate(grams_of):
+            if grams is None:
+                results[i] = self._short_top(texts[i], k)
+        return results
+
+    def _score_grams(self, grams: list[str]) -> None:
+        """Cache each new gram's best labels as (distinct skills, their scores, bound on rest)."""
+        import torch
+
+        todo = [g for g in grams if g not in self._gram_cache]
+        if not todo:
+            return
+        if len(self._gram_cache) + len(todo) > MAX_CACHED_GRAMS:
+            self._gram_cache.clear()
+        vectors = self.encoder.encode(todo)
+        m = min(GRAM_TOP_LABELS, len(self.index))
+        for start in range(0, len(todo), QUERY_CHUNK):
+            sims = torch.from_numpy(vectors[start:start + QUERY_CHUNK] @ self._label_vectors.T)
+            top_scores, top = (t.numpy() for t in torch.topk(sims, m, dim=1, sorted=True))
+            for gram, rows, scores in zip(todo[start:start + QUERY_CHUNK], top, top_scores,
+                                          strict=True):
+                _, first = np.unique(self._skill_of_label[rows], return_index=True)
+                first.sort()        # first occurrence = each skill's best label, best first
+                bound = float(scores[-1]) if m < len(self.index) else -np.inf
+                self._gram_cache[gram] = (self._skill_of_label[rows[first]], scores[first], bound)
+
+    def _whole_scores(self, texts: list[str]) -> np.ndarray:
+        """Whole-text scores on preferred labels (adapter), as skill_scores(preferred=True)."""
+        queries = apply_adapter(self.encoder.encode(texts), self.adapter)
+        out = np.full((len(texts), len(self.index.skills)), -np.inf, np.float32)
+        out[:, self._pref_skill] = queries @ self._pref_matrix.T
+        alt = np.maximum(out[:, self._has_alt], -queries.sum(axis=1, keepdims=True))
+        out[:, self._has_alt] = alt
+        return out
+
+    def _exact_sub(self, gram_vectors: np.ndarray, skills: np.ndarray) -> np.ndarray:
+        """Best score of any gram against any label of each skill (exact)."""
+        starts = self.index.skill_starts[skills]
+        counts = self._skill_ends[skills] - starts
+        first = np.cumsum(counts) - counts                  # each skill's first output column
+        rows = np.arange(counts.sum()) + np.repeat(starts - first, counts)
+        sims = (gram_vectors @ self._label_vectors[rows].T).max(axis=0)
+        return np.maximum.reduceat(sims, first)
+
+    def _fused_top(self, grams: list[str], whole: np.ndarray, k: int
+                   ) -> list[tuple[str, float]]:
+        """Exact top-k of (1 - w) * whole + w * best sub-phrase score, see _rank_pruned."""
+        w = SUBPHRASE_WEIGHT
+        lists = [self._gram_cache[g] for g in grams]
+        vectors = self.encoder.encode(grams)
+        bounds = np.array([b for _, _, b in lists])      # unlisted (gram, skill) scores <= bound
+        nominated = [skills for skills, _, _ in lists]
+        nominated.append(np.argpartition(-whole, k - 1)[:k])
+        cand = np.unique(np.concatenate(nominated))
+        fused = (1 - w) * whole[cand] + w * self._exact_sub(vectors, cand)
+        kth = np.partition(fused, len(fused) - k)[len(fused) - k]
+        ceiling = (1 - w) * whole + w * bounds.max()      # every other skill scores <= this
+        ceiling[cand] = -np.inf
+        extra = np.flatnonzero(ceiling >= kth)
+        if len(extra) > FULL_SCAN_SKILLS:
+            # many skills are only bounded: scan all labels, but only with the grams whose bound
+            # could still lift one of them to kth; the others' unlisted scores stay below it
+            need = ((kth - (1 - w) * whole[extra]) / w).min()
+            hot = bounds >= need
+            cold_bound = bounds[~hot].max(initial=-np.inf)
+            sims = vectors[hot] @ self._label_vectors.T
+            best = np.maximum.reduceat(sims, self.index.skill_starts, axis=1).max(axis=0)[extra]
+            keep = best >= cold_bound       # exact there; elsewhere the fused score < kth
+            cand = np.concatenate([cand, extra[keep]])
+            fused = np.concatenate([fused, (1 - w) * whole[extra[keep]] + w * best[keep]])
+        elif len(extra):
+            cand = np.concatenate([cand, extra])
+            fused = np.concatenate([fused, (1 - w) * whole[extra]
+                                    + w * self._exact_sub(vectors, extra)])
+        return _top_k(fused[None, :], min(k, len(cand)), [self.index.skills[c] for c in cand])[0]
+
+    def _short_top(self, text: str, k: int) -> list[tuple[str, float]]:
+        skills, scores, _ = self._gram_cache[text]
+        if len(skills) < k:     # too few distinct skills among its best labels: score in full
+            return _top_k(self.skill_scores([text]), k, self.index.skills)[0]
+        return [(self.index.skills[s], float(np.clip(v, 0.0, 1.0)))
+                for s, v in zip(skills[:k], scores[:k], strict=True)]
 
 
 def _top_k(per_skill: np.ndarray, k: int, skills: list[str]) -> list[list[tuple[str, float]]]:

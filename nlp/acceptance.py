@@ -1,0 +1,250 @@
+"""Learned acceptance of (span, skill) candidates: cheap features -> p(skill is really meant).
+
+The linker proposes, for every candidate span, the ranker's top-k skills (plus the ruler's label
+matches). `candidate_features` turns one proposal into a feature vector using only what the
+ranker already produced (scores, the span's cached embedding, the skill's label embeddings) and
+one embedding of the span's sentence; `AcceptanceModel` (small gradient-boosted trees stored as
+JSON in models/linker_acceptance/) maps the features to p; the linker asserts p >= tau.
+Training: `lmi train linker` (lmi.cli.cmd_train_linker); see docs/linking.md.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from lmi.config import MODELS_DIR
+
+MODEL_DIR = MODELS_DIR / "linker_acceptance"
+MODEL_FILE = "model.json"
+TOP_K = 5
+TRAINED_FRAMEWORKS = ("esco",)  # the training data (ESCO-linking, SkillSkape) is labelled in ESCO
+MIN_SCORE = 0.45   # semantic proposals below this ranker score are not considered (p ~ 0)
+_WORD = re.compile(r"[a-z0-9#+]+")
+_SENTENCE_END = re.compile(r"\n+|(?<=[.!?;])\s+")
+_REQUIREMENT = re.compile(
+    r"\b(experience|experienced|knowledge|skill|skills|proficien\w*|familiar\w*|abilit\w*|able to"
+    r"|understanding|expertise|degree|certif\w*|background in|required|requirements?|must)\b",
+    re.I)
+_STOP = frozenset(
+    "a an and or of the to in on for with by at from as is are be your our you we this that "
+    "their its it into using use etc e g i".split())
+_SUFFIXES = ("ations", "ation", "ings", "ing", "ments", "ment", "ies", "ers", "er", "es", "ed",
+             "s", "e", "y")
+
+GBT_PARAMS = {"max_iter": 150, "learning_rate": 0.05, "max_leaf_nodes": 8,
+              "min_samples_leaf": 20, "l2_regularization": 1.0}
+FEATURES = (
+    "score", "inv_rank", "margin_next", "gap_top", "raw_cos", "adapter_cos", "sentence_sim",
+    "lex_jaccard", "lex_label_in_span", "lex_label_in_sentence", "lex_span_in_label",
+    "span_tokens", "label_tokens", "single_word", "exact", "alt_label", "semantic", "winner",
+    "requirement_sentence", "list_sentence", "log_prior", "seen_prior",
+    "score_x_lex", "score_sq",
+)
+
+
+def stem(word: str) -> str:
+    """A crude suffix stripper (two passes): 'managing', 'manage', 'management' -> 'manag'."""
+    for _ in range(2):
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                word = word[: -len(suffix)]
+                break
+    return word
+
+
+@lru_cache(maxsize=100_000)
+def stems(text: str) -> frozenset[str]:
+    """Stemmed content words of a text, lower-cased, stop words dropped (cached)."""
+    return frozenset(stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP)
+
+
+def sentence_bounds(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the sentences/lines of a text (split at newlines and . ! ? ;)."""
+    bounds, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.start() > start:
+            bounds.append((start, m.start()))
+        start = m.end()
+    if start < len(text):
+        bounds.append((start, len(text)))
+    return bounds or [(0, len(text))]
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One (span, skill) pair the linker considers, with what the ranker already knows."""
+
+    span: str
+    sentence: str
+    labels: tuple[str, ...]      # the skill's labels, preferred first
+    method: str                  # exact | alt_label | semantic
+    score: float                 # ranker score (1.0 for ruler matches)
+    rank: int = 0                # 0 = the span's top skill
+    next_score: float = 0.0      # score of the next-ranked skill (0 if none)
+    top_score: float = 1.0       # score of the span's top skill
+    raw_cos: float = 1.0         # max cosine span vs the skill's labels (plain embedding)
+    adapter_cos: float = 1.0     # cosine adapter(span) vs the preferred label
+    sentence_sim: float = 0.0    # cosine sentence vs the preferred label
+    winner: bool = True          # span wins the greedy non-overlap selection
+    prior_count: int = 0         # times the skill is a gold label in the training data
+
+
+def candidate_features(p: Proposal, prior_total: int = 0) -> list[float]:
+    """The feature vector of a proposal, in FEATURES order."""
+    span_stems, sentence_stems = stems(p.span), stems(p.sentence)
+    label_stems = [stems(label) for label in p.labels] or [set()]
+    jaccard = max((len(span_stems & ls) / len(span_stems | ls) if span_stems | ls else 0.0)
+                  for ls in label_stems)
+    in_span = max((len(ls & span_stems) / len(ls) if ls else 0.0) for ls in label_stems)
+    in_sentence = max((len(ls & sentence_stems) / len(ls) if ls else 0.0) for ls in label_stems)
+    span_in_label = max((len(span_stems & ls) / len(span_stems) if span_stems else 0.0)
+                        for ls in label_stems)
+    span_tokens = len(_WORD.findall(p.span.lower()))
+    preferred = p.labels[0] if p.labels else ""
+    separators = p.sentence.count(",") + p.sentence.count("/") + p.sentence.count("|")
+    prior = math.log((p.prior_count + 0.5) / (prior_total + 1.0)) if prior_total else 0.0
+    return [
+        p.score, 1.0 / (p.rank + 1), p.score - p.next_score, p.top_score - p.score, p.raw_cos,
+        p.adapter_cos, p.sentence_sim, jaccard, in_span, in_sentence, span_in_label,
+        min(span_tokens, 8) / 8, min(len(_WORD.findall(preferred.lower())), 8) / 8,
+        float(span_tokens == 1), float(p.method == "exact"), float(p.method == "alt_label"),
+        float(p.method == "semantic"), float(p.winner),
+        float(bool(_REQUIREMENT.search(p.sentence))), min(separators, 6) / 6, prior,
+        float(p.prior_count > 0), p.score * in_span, p.score * p.score,
+    ]
+
+
+def feature_matrix(proposals: Sequence[Proposal], prior_total: int = 0) -> np.ndarray:
+    """(len(proposals), len(FEATURES)) float64."""
+    if not proposals:
+        return np.zeros((0, len(FEATURES)))
+    return np.array([candidate_features(p, prior_total) for p in proposals], dtype=np.float64)
+
+
+@dataclass
+class Tree:
+    """One regression tree of the boosted ensemble: go left iff x[feature] <= threshold."""
+
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    leaf: np.ndarray
+    value: np.ndarray
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        node = np.zeros(len(X), dtype=np.int64)
+        rows = np.arange(len(X))
+        for _ in range(len(self.leaf)):
+            inner = ~self.leaf[node]
+            if not inner.any():
+                break
+            go_left = X[rows, self.feature[node]] <= self.threshold[node]
+            node = np.where(inner, np.where(go_left, self.left[node], self.right[node]), node)
+        return self.value[node]
+
+    def to_json(self) -> dict:
+        return {"feature": self.feature.tolist(), "threshold": self.threshold.tolist(),
+                "left": self.left.tolist(), "right": self.right.tolist(),
+                "leaf": self.leaf.astype(int).tolist(), "value": self.value.tolist()}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Tree:
+        return cls(np.array(data["feature"], np.int64), np.array(data["threshold"]),
+                   np.array(data["left"], np.int64), np.array(data["right"], np.int64),
+                   np.array(data["leaf"], bool), np.array(data["value"]))
+
+
+@dataclass
+class AcceptanceModel:
+    """Gradient-boosted trees over FEATURES (plain JSON, no pickle) plus the label prior table."""
+
+    features: list[str]
+    baseline: float
+    trees: list[Tree]
+    tau: float                       # default acceptance threshold on p
+    top_k: int = TOP_K
+    prior: dict[str, int] | None = None   # lower(preferred label) -> gold count in training
+    prior_total: int = 0
+    info: dict | None = None
+    # frameworks the trees and the prior were trained for; others keep the score threshold
+    frameworks: tuple[str, ...] = TRAINED_FRAMEWORKS
+
+    def applies_to(self, framework_ids: Sequence[str]) -> bool:
+        """True if every framework was seen in training (the prior is keyed by its labels)."""
+        return bool(framework_ids) and all(fw in self.frameworks for fw in framework_ids)
+
+    def prior_count(self, preferred_label: str) -> int:
+        """Training gold count of a skill, by preferred label (0 if unseen)."""
+        return (self.prior or {}).get(preferred_label.lower(), 0)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """p(accept) per row of a feature matrix."""
+        if not len(X):
+            return np.zeros(0)
+        z = np.full(len(X), self.baseline)
+        for tree in self.trees:
+            z += tree.predict(X)
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def score(self, proposals: Sequence[Proposal]) -> np.ndarray:
+        """p(accept) per proposal."""
+        return self.predict(feature_matrix(proposals, self.prior_total))
+
+    @classmethod
+    def fit(cls, X: np.ndarray, y: np.ndarray, *, tau: float = 0.5, seed: int = 0,
+            prior: dict[str, int] | None = None, top_k: int = TOP_K,
+            info: dict | None = None, sample_weight: np.ndarray | None = None,
+            **params: float) -> AcceptanceModel:
+        """Fit scikit-learn's HistGradientBoostingClassifier (small, shallow trees) and keep its
+        trees. params override GBT_PARAMS."""
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        clf = HistGradientBoostingClassifier(**{**GBT_PARAMS, **params}, random_state=seed)
+        clf.fit(X, y, sample_weight=sample_weight)
+        trees = [Tree(n["feature_idx"].astype(np.int64), n["num_threshold"].astype(np.float64),
+                      n["left"].astype(np.int64), n["right"].astype(np.int64),
+                      n["is_leaf"].astype(bool), n["value"].astype(np.float64))
+                 for (predictor,) in clf._predictors for n in [predictor.nodes]]
+        model = cls(list(FEATURES), float(np.ravel(clf._baseline_prediction)[0]), trees, tau,
+                    top_k, prior or {}, sum((prior or {}).values()), info or {})
+        if len(X) and not np.allclose(model.predict(X[:200]), clf.predict_proba(X[:200])[:, 1]):
+            raise RuntimeError("exported trees disagree with scikit-learn")
+        return model
+
+    def save(self, folder: Path) -> Path:
+        """Write model.json into folder."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        data = {"features": self.features, "tau": self.tau, "top_k": self.top_k,
+                "baseline": self.baseline, "info": self.info or {},
+                "prior_total": self.prior_total, "frameworks": list(self.frameworks),
+                "prior": dict(sorted((self.prior or {}).items())),
+                "trees": [t.to_json() for t in self.trees]}
+        path = folder / MODEL_FILE
+        path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n",
+                        encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, folder: Path | str | None = None) -> AcceptanceModel | None:
+        """The model in folder (default: the packaged one), or None if there is none."""
+        path = Path(folder or MODEL_DIR) / MODEL_FILE
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if list(data["features"]) != list(FEATURES):
+            raise ValueError(f"{path} was trained for other features; retrain it")
+        return cls(data["features"], float(data["baseline"]),
+                   [Tree.from_json(t) for t in data["trees"]], float(data["tau"]),
+                   int(data.get("top_k", TOP_K)), data.get("prior") or {},
+                   int(data.get("prior_total", 0)), data.get("info") or {},
+                   tuple(data.get("frameworks", TRAINED_FRAMEWORKS)))

@@ -1,0 +1,184 @@
+"""The learned acceptance step of the linker: features, the packaged model, the linker decision."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+
+from lmi.nlp import components
+from lmi.nlp.acceptance import (
+    FEATURES,
+    AcceptanceModel,
+    Proposal,
+    candidate_features,
+    sentence_bounds,
+    stem,
+    stems,
+)
+from lmi.nlp.extractor import SkillExtractor
+from lmi.nlp.frameworks import import_provider
+from lmi.warehouse.db import apply_schema
+
+SKILLS = [
+    {"id": "py", "label": "Python (computer programming)", "alt_labels": ["Python3"]},
+    {"id": "sql", "label": "SQL", "alt_labels": ["structured query language"]},
+    {"id": "pm", "label": "project management", "alt_labels": ["manage projects"]},
+    {"id": "cs", "label": "customer service", "alt_labels": ["client care"]},
+    {"id": "forklift", "label": "operate forklift", "alt_labels": ["drive a forklift truck"]},
+    {"id": "java", "label": "Java programming language", "alt_labels": ["java"]},
+]
+
+
+def _features(p: Proposal, prior_total: int = 0) -> dict[str, float]:
+    return dict(zip(FEATURES, candidate_features(p, prior_total), strict=True))
+
+
+def test_stemming_and_sentences():
+    assert stem("managing") == stem("manage") == stem("management")
+    assert stems("Managing the projects") == {"manag", "project"}
+    text = "Strong SQL.\nManage projects; lead teams"
+    assert [text[s:e] for s, e in sentence_bounds(text)] == [
+        "Strong SQL.", "Manage projects;", "lead teams"]
+
+
+def test_features_of_a_hand_made_proposal():
+    p = Proposal(span="managing projects", sentence="Experience managing projects, budgets, staff",
+                 labels=("project management", "manage projects"), method="semantic",
+                 score=0.8, rank=1, next_score=0.7, top_score=0.85, raw_cos=0.75,
+                 adapter_cos=0.7, sentence_sim=0.5, winner=False, prior_count=3)
+    f = _features(p, prior_total=99)
+    assert f["inv_rank"] == pytest.approx(0.5)
+    assert f["margin_next"] == pytest.approx(0.1)
+    assert f["gap_top"] == pytest.approx(0.05)
+    assert f["lex_jaccard"] == pytest.approx(1.0)        # "manage projects" == span after stems
+    assert f["lex_label_in_span"] == pytest.approx(1.0)
+    assert f["lex_label_in_sentence"] == pytest.approx(1.0)
+    assert f["span_tokens"] == pytest.approx(2 / 8)
+    assert f["label_tokens"] == pytest.approx(2 / 8)     # of the preferred label
+    assert f["semantic"] == 1.0 and f["exact"] == 0.0 and f["winner"] == 0.0
+    assert f["requirement_sentence"] == 1.0              # "Experience ..."
+    assert f["list_sentence"] == pytest.approx(2 / 6)    # two commas
+    assert f["log_prior"] == pytest.approx(__import__("math").log(3.5 / 100))
+    assert f["seen_prior"] == 1.0
+    assert f["score_x_lex"] == pytest.approx(0.8)
+
+
+def test_unrelated_label_has_no_lexical_overlap():
+    p = Proposal(span="baking bread", sentence="We enjoy baking bread.", labels=("SQL",),
+                 method="semantic", score=0.3)
+    f = _features(p)
+    assert f["lex_jaccard"] == f["lex_label_in_span"] == f["lex_label_in_sentence"] == 0.0
+    assert f["requirement_sentence"] == 0.0 and f["single_word"] == 0.0
+    assert f["log_prior"] == 0.0 and f["seen_prior"] == 0.0   # no prior table
+
+
+@pytest.fixture(scope="module")
+def model() -> AcceptanceModel:
+    loaded = AcceptanceModel.load()
+    assert loaded is not None, "models/linker_acceptance/model.json is not packaged"
+    return loaded
+
+
+def test_packaged_model_is_small_and_documented(model):
+    from lmi.nlp.acceptance import MODEL_DIR, MODEL_FILE
+
+    assert (MODEL_DIR / MODEL_FILE).stat().st_size < 1_000_000
+    assert (MODEL_DIR / "MODEL_CARD.md").exists()
+    assert 0.0 < model.tau < 1.0 and model.top_k >= 2
+    assert model.features == list(FEATURES)
+
+
+def test_exact_match_beats_unrelated_skill(model):
+    sentence = "You have strong experience with project management and budgets."
+    exact = Proposal("project management", sentence, ("project management",), "exact", 1.0,
+                     sentence_sim=0.6, prior_count=model.prior_count("project management"))
+    unrelated = Proposal("budgets", sentence, ("operate forklift", "drive a forklift truck"),
+                         "semantic", 0.45, rank=3, next_score=0.44, top_score=0.6,
+                         raw_cos=0.2, adapter_cos=0.25, sentence_sim=0.05, winner=False,
+                         prior_count=model.prior_count("operate forklift"))
+    p_exact, p_unrelated = model.score([exact, unrelated])
+    assert p_exact > p_unrelated
+    assert p_exact >= model.tau > p_unrelated
+
+
+def test_model_round_trips_through_json(model, tmp_path):
+    path = model.save(tmp_path)
+    again = AcceptanceModel.load(tmp_path)
+    assert json.loads(path.read_text())["tau"] == model.tau
+    p = Proposal("SQL", "Strong SQL.", ("SQL",), "exact", 1.0)
+    assert again.score([p])[0] == pytest.approx(model.score([p])[0])
+
+
+@pytest.fixture(scope="module")
+def extractors(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("acceptance")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LMI_CACHE", str(tmp / "cache"))
+        path = tmp / "small.json"
+        path.write_text(json.dumps({"framework": {"name": "Small", "version": "1"},
+                                    "skills": SKILLS}))
+        con = duckdb.connect()
+        apply_schema(con)
+        # the model applies to the framework it was trained for (ESCO): a miniature stand-in
+        # imported under that id, and the same skills under another id, where it must stay off
+        import_provider(con, path, framework_id="esco")
+        import_provider(con, path, framework_id="small")
+        plain = SkillExtractor.from_warehouse(con, ["esco"])
+        accepting = SkillExtractor.from_warehouse(con, ["esco"])
+        other = SkillExtractor.from_warehouse(con, ["small"])
+        for ex, on in ((plain, False), (accepting, True), (other, True)):
+            key = components.register_resources(ex.nlp.get_pipe("lmi_skill_linker").resources)
+            ex.nlp.replace_pipe("lmi_skill_linker", "lmi_skill_linker", config={
+                "resources": key, "acceptance": on,
+                "span_keys": [components.RULER_KEY, components.PHRASE_KEY]})
+        yield plain, accepting, other
+
+
+def test_acceptance_stays_off_for_frameworks_it_was_not_trained_for(extractors):
+    plain, accepting, other = extractors
+    assert accepting.nlp.get_pipe("lmi_skill_linker").acceptance is not None
+    assert other.nlp.get_pipe("lmi_skill_linker").acceptance is None
+    same = {m.skill_id for m in other.extract(NEAR_MISS).skills}
+    assert same == {m.skill_id for m in plain.extract(NEAR_MISS).skills}
+
+
+NEAR_MISS = "We drink fresh java and talk about project management."  # java: the coffee
+
+
+def test_acceptance_asserts_fewer_on_a_near_miss(extractors):
+    plain, accepting, _ = extractors
+    assert accepting.nlp.get_pipe("lmi_skill_linker").acceptance is not None
+    before = {m.skill_id for m in plain.extract(NEAR_MISS).skills}
+    after = accepting.extract(NEAR_MISS)
+    assert "java" in before                        # the plain linker trusts the alt label
+    assert len({m.skill_id for m in after.skills}) < len(before)
+    assert "java" not in {m.skill_id for m in after.skills}
+    assert "pm" in {m.skill_id for m in after.skills}
+
+
+def test_acceptance_keeps_clear_skills_with_probabilities(extractors):
+    _, accepting, _ = extractors
+    text = "Requirements: SQL, Python and customer service experience."
+    result = accepting.extract(text)
+    found = {m.skill_id: m for m in result.skills}
+    assert {"sql", "py"} <= set(found)
+    for m in result.skills:
+        assert 0.0 <= m.confidence <= 1.0 and text[m.start:m.end] == m.text
+    tau = accepting.nlp.get_pipe("lmi_skill_linker").tau
+    assert all(m.confidence >= tau for m in result.skills)
+
+
+def test_train_linker_cli_is_registered_and_checks_inputs(tmp_path):
+    from typer.testing import CliRunner
+
+    from lmi.cli.main import app
+
+    runner = CliRunner()
+    shown = runner.invoke(app, ["train", "linker", "--help"])
+    assert shown.exit_code == 0 and "lmi train linker --db" in shown.output
+    missing = runner.invoke(app, ["train", "linker", "--db", str(tmp_path / "none.duckdb"),
+                                  "--bench", str(tmp_path)])
+    assert missing.exit_code == 2
+    assert "dataset not found" in missing.output
