@@ -372,15 +372,7 @@ class SkillLinker:
                     score, fw, skill_id = guesses[0]
                     unlinked.append(UnlinkedPhrase(span.text, span.start_char, span.end_char,
                                                    fw, skill_id, round(score, 4)))
-            blocked = [(sp.start_char, sp.end_char, sp.label_)
-                       for sp in doc.spans.get(boilerplate.SPAN_KEY, [])]
-            if blocked:
-                mentions = [m for m in mentions
-                            if not boilerplate.inside_boilerplate(blocked, m.start, m.end)]
-                unlinked = [u for u in unlinked
-                            if not boilerplate.inside_boilerplate(blocked, u.start, u.end)]
-            doc._.skills = dedupe(mentions)
-            doc._.unlinked = sorted(unlinked, key=lambda u: (u.start, u.end))
+            _store(doc, mentions, unlinked)
         return docs
 
     def _accept_batch(self, docs: list[Doc]) -> list[Doc]:
@@ -403,15 +395,7 @@ class SkillLinker:
                         for span, (score, fw, skill_id) in by_span.items()
                         if score >= self.unlinked_floor and not any(
                             s < span.end_char and span.start_char < e for s, e in asserted)]
-            blocked = [(sp.start_char, sp.end_char, sp.label_)
-                       for sp in doc.spans.get(boilerplate.SPAN_KEY, [])]
-            if blocked:
-                mentions = [m for m in mentions
-                            if not boilerplate.inside_boilerplate(blocked, m.start, m.end)]
-                unlinked = [u for u in unlinked
-                            if not boilerplate.inside_boilerplate(blocked, u.start, u.end)]
-            doc._.skills = dedupe(mentions)
-            doc._.unlinked = sorted(unlinked, key=lambda u: (u.start, u.end))
+            _store(doc, mentions, unlinked)
         return docs
 
     def propose(self, docs: list[Doc]
@@ -559,6 +543,19 @@ class SkillLinker:
         return SkillMention(fw, skill_id, label, span.text,  # == doc.text[start:end], no rebuild
                             span.start_char, span.end_char,
                             round(min(1.0, max(0.0, float(confidence))), 4), method)
+
+
+def _store(doc: Doc, mentions: list[SkillMention], unlinked: list[UnlinkedPhrase]) -> None:
+    """Set doc._.skills and doc._.unlinked, dropping whatever sits in boilerplate."""
+    blocked = [(sp.start_char, sp.end_char, sp.label_)
+               for sp in doc.spans.get(boilerplate.SPAN_KEY, [])]
+    if blocked:
+        mentions = [m for m in mentions
+                    if not boilerplate.inside_boilerplate(blocked, m.start, m.end)]
+        unlinked = [u for u in unlinked
+                    if not boilerplate.inside_boilerplate(blocked, u.start, u.end)]
+    doc._.skills = dedupe(mentions)
+    doc._.unlinked = sorted(unlinked, key=lambda u: (u.start, u.end))
 
 
 def dedupe(mentions: list[SkillMention]) -> list[SkillMention]:
