@@ -7,6 +7,7 @@ and the next run picks up exactly what is left.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
@@ -16,6 +17,8 @@ from lmi.nlp.types import Extraction
 from lmi.warehouse.db import rows, sql
 
 Progress = Callable[[int, int], None]  # (done, total)
+# phrase vectors are kept on disk between runs (LMI_CACHE/phrases-*.npz); LMI_PHRASE_CACHE=0: off
+PHRASE_CACHE = os.environ.get("LMI_PHRASE_CACHE", "1") != "0"
 
 
 class Extractor(Protocol):
@@ -89,6 +92,19 @@ def extract_skills(con: duckdb.DuckDBPyConnection, extractor: Extractor, *,
     """
     todo = rows(con, sql("load/postings_to_extract"), {"version": extractor.version})
     stats = {"postings": len(todo), "skills": 0, "unlinked": 0, "skipped_french": 0}
+    encoder = getattr(extractor, "encoder", None) if todo and PHRASE_CACHE else None
+    if encoder is not None:
+        stats["phrases_from_disk"] = encoder.load_phrases()
+    try:
+        _extract_batches(con, extractor, todo, stats, batch_size, progress)
+    finally:
+        if encoder is not None:
+            encoder.save_phrases()   # the next run starts warm, even after a failure
+    return stats
+
+
+def _extract_batches(con: duckdb.DuckDBPyConnection, extractor: Extractor, todo: list[dict],
+                     stats: dict[str, int], batch_size: int, progress: Progress | None) -> None:
     done = 0
     for batch in _batches(todo, batch_size):
         english = [p for p in batch if (p["language"] or "en") != "fr"]
@@ -124,4 +140,3 @@ def extract_skills(con: duckdb.DuckDBPyConnection, extractor: Extractor, *,
         done += len(batch)
         if progress:
             progress(done, len(todo))
-    return stats

@@ -20,6 +20,7 @@ MODEL_ID = "all-MiniLM-L6-v2"
 DIM = 384
 BATCH_SIZE = 128
 MAX_CACHED_PHRASES = 200_000
+MAX_SAVED_PHRASES = 100_000   # ~150 MB on disk: the phrases of the latest nightly runs
 Progress = Callable[[int, int], None]   # (done, total)
 
 
@@ -58,6 +59,43 @@ class Encoder:
             self._cache.update(fresh_by_text)
         return out
 
+    def save_phrases(self, path: Path | None = None, limit: int = MAX_SAVED_PHRASES) -> Path:
+        """Write the newest `limit` cached phrase vectors to disk (atomic), for the next process.
+
+        Vectors are stored exactly (float32), so a warm start changes no score.
+        """
+        path = Path(path or phrase_cache_path(self.model_id))
+        keys = [k for k in list(self._cache)[-limit:] if "\0" not in k]
+        vectors = np.stack([self._cache[k] for k in keys]) if keys else np.zeros((0, DIM))
+        texts = np.frombuffer("\0".join(keys).encode("utf-8"), dtype=np.uint8)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(tmp, model=np.array(self.model_id), n=np.array(len(keys)), texts=texts,
+                 vectors=vectors.astype(np.float32))
+        os.replace(tmp, path)
+        return path
+
+    def load_phrases(self, path: Path | None = None) -> int:
+        """Add phrase vectors saved by save_phrases (same model only); returns how many.
+
+        A missing, foreign or unreadable file is ignored: the cache only saves time.
+        """
+        path = Path(path or phrase_cache_path(self.model_id))
+        try:
+            with np.load(path) as data:
+                if str(data["model"]) != self.model_id or data["vectors"].shape[1:] != (DIM,):
+                    return 0
+                n, vectors = int(data["n"]), data["vectors"]
+                texts = data["texts"].tobytes().decode("utf-8").split("\0") if n else []
+        except (OSError, KeyError, ValueError, EOFError, UnicodeDecodeError):
+            return 0
+        if len(texts) != len(vectors):
+            return 0
+        room = MAX_CACHED_PHRASES - len(self._cache)
+        fresh = [(t, v) for t, v in zip(texts, vectors, strict=True)
+                 if t not in self._cache][:max(room, 0)]
+        self._cache.update(fresh)
+        return len(fresh)
+
     def _encode_raw(self, texts: list[str], progress: Progress | None) -> np.ndarray:
         import torch
 
@@ -72,6 +110,11 @@ class Encoder:
             if progress:
                 progress(min(start + chunk, len(texts)), len(texts))
         return np.vstack(parts)
+
+
+def phrase_cache_path(model_id: str = MODEL_ID) -> Path:
+    """Where extraction runs keep phrase vectors between processes (LMI_CACHE)."""
+    return cache_dir() / f"phrases-{model_id}.npz"
 
 
 _ENCODER: Encoder | None = None

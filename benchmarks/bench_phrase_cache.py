@@ -1,0 +1,97 @@
+"""A nightly run that starts with yesterday's phrase vectors on disk, against one that starts empty.
+
+"Yesterday": the first N postings are extracted in a cold process and its phrase vectors saved
+(what `lmi nightly` / `lmi demo` do through `lmi.pipeline.extract_skills`). "Today": N *other*
+postings are extracted twice from empty in-memory caches, once without and once after loading
+yesterday's file. The outputs must be identical (vectors are stored exactly); only time changes.
+Done for the synthetic board postings and for the SkillSpan dev postings split in halves.
+
+    .venv/bin/python benchmarks/bench_phrase_cache.py --postings 500 --framework esco --threads 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench_extraction import (
+    board_postings,
+    build_ours,
+    clear_phrase_cache,
+    machine_load,
+    real_postings,
+    timed,
+)
+
+
+def _signature(results: list[Any]) -> list[list[tuple]]:
+    return [sorted((m.skill_id, m.start, m.end, m.confidence) for m in r.skills)
+            for r in results]
+
+
+def compare(extractor: Any, yesterday: list[str], today: list[str], scratch: Path
+            ) -> dict[str, Any]:
+    """Timings of `today` without and with the phrase file written after `yesterday`."""
+    path = scratch / "phrases.npz"
+    clear_phrase_cache(extractor)
+    list(extractor.extract_many(yesterday))
+    extractor.encoder.save_phrases(path)
+    clear_phrase_cache(extractor)
+    plain, cold = timed(lambda: list(extractor.extract_many(today)))
+    clear_phrase_cache(extractor)
+    loaded, load = timed(lambda: extractor.encoder.load_phrases(path))
+    warm_start, started = timed(lambda: list(extractor.extract_many(today)))
+    n = len(today)
+    return {
+        "postings": n, "phrases_loaded": loaded, "file_mb": path.stat().st_size / 2**20,
+        "empty_start_s": cold.wall_s, "empty_start_cpu_s": cold.cpu_s,
+        "disk_start_s": load.wall_s + started.wall_s,
+        "disk_start_cpu_s": load.cpu_s + started.cpu_s,
+        "empty_postings_per_s": n / cold.wall_s,
+        "disk_postings_per_s": n / (load.wall_s + started.wall_s),
+        "identical_output": _signature(plain) == _signature(warm_start),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--postings", type=int, default=500, help="board postings per day")
+    parser.add_argument("--framework", choices=["esco", "starter"], default="esco")
+    parser.add_argument("--threads", type=int, default=2, help="torch and BLAS threads")
+    parser.add_argument("--json", type=Path, help="write the figures to this file")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("LMI_TORCH_THREADS", str(args.threads))
+    report: dict[str, Any] = {"machine_before": machine_load()}
+    with tempfile.TemporaryDirectory(prefix="bench_phrase_cache_") as tmp:
+        scratch = Path(tmp)
+        extractor, _ = build_ours(args.framework, scratch)
+        board = board_postings(2 * args.postings)
+        report["board"] = compare(extractor, board[:args.postings], board[args.postings:], scratch)
+        real = real_postings()
+        if real:
+            half = len(real) // 2
+            report["real"] = compare(extractor, real[:half], real[half:], scratch)
+    report["machine_after"] = machine_load()
+    print("| postings | n | empty start p/s | disk start p/s | empty CPU-s | disk CPU-s "
+          "| phrases loaded | file MB | same output |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name in ("board", "real"):
+        r = report.get(name)
+        if r:
+            print(f"| {name} | {r['postings']} | {r['empty_postings_per_s']:.2f} "
+                  f"| {r['disk_postings_per_s']:.2f} | {r['empty_start_cpu_s']:.1f} "
+                  f"| {r['disk_start_cpu_s']:.1f} | {r['phrases_loaded']:,} "
+                  f"| {r['file_mb']:.0f} | {r['identical_output']} |")
+    print(f"machine before: {report['machine_before']}  after: {report['machine_after']}")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    return report
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main() else 1)

@@ -1,0 +1,84 @@
+"""Phrase vectors kept on disk between extraction runs: exact, model-checked, crash-safe."""
+
+import numpy as np
+import pytest
+
+from lmi.nlp.embeddings import Encoder, get_encoder
+from lmi.pipeline import extract_skills
+from lmi.warehouse.db import apply_schema
+
+PHRASES = ["Python programming", "forklift operation", "customer service", "données"]
+
+
+@pytest.fixture(scope="module")
+def encoder() -> Encoder:
+    return get_encoder()
+
+
+def test_saved_vectors_come_back_exactly_without_encoding(encoder, tmp_path, monkeypatch):
+    expected = encoder.encode(PHRASES)
+    path = encoder.save_phrases(tmp_path / "phrases.npz")
+    saved = dict(encoder._cache)
+    encoder._cache.clear()
+    try:
+        assert encoder.load_phrases(path) >= len(PHRASES)
+
+        def no_encoding(texts, progress):
+            raise AssertionError(f"re-encoded {texts}")
+
+        monkeypatch.setattr(encoder, "_encode_raw", no_encoding)
+        assert np.array_equal(encoder.encode(PHRASES), expected)
+    finally:
+        encoder._cache.update(saved)
+
+
+def test_newest_phrases_are_kept_within_the_limit(encoder, tmp_path):
+    encoder.encode(["an older phrase", "the newest phrase"])
+    path = encoder.save_phrases(tmp_path / "p.npz", limit=1)
+    with np.load(path) as data:
+        assert int(data["n"]) == 1 and data["vectors"].shape == (1, 384)
+        assert data["texts"].tobytes().decode("utf-8") == "the newest phrase"
+
+
+def test_foreign_or_broken_files_are_ignored(encoder, tmp_path):
+    foreign = tmp_path / "foreign.npz"
+    np.savez(foreign, model=np.array("another-model"), n=np.array(1),
+             texts=np.frombuffer(b"x", np.uint8), vectors=np.ones((1, 384), np.float32))
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"not a numpy file")
+    before = len(encoder._cache)
+    assert encoder.load_phrases(foreign) == 0
+    assert encoder.load_phrases(broken) == 0
+    assert encoder.load_phrases(tmp_path / "missing.npz") == 0
+    assert len(encoder._cache) == before
+
+
+class _FailingExtractor:
+    """Encodes a phrase, then crashes: the run must still leave its phrases on disk."""
+
+    version = "test-v1"
+
+    def __init__(self, encoder: Encoder) -> None:
+        self.encoder = encoder
+
+    def extract_many(self, texts, batch_size=64):
+        self.encoder.encode(["a phrase seen before the crash"])
+        raise RuntimeError("extractor crashed")
+
+
+def test_extraction_run_saves_phrases_even_when_it_fails(encoder, tmp_path, monkeypatch):
+    import duckdb
+
+    monkeypatch.setenv("LMI_CACHE", str(tmp_path))
+    con = duckdb.connect()
+    apply_schema(con)
+    con.execute("INSERT INTO postings (posting_id, raw_id, source_id, url, first_seen, last_seen, "
+                "title, description, language) VALUES ('p1', 'r1', 's', 'http://127.0.0.1/p1', "
+                "now(), now(), 'Analyst', 'SQL and Python.', 'en')")
+    with pytest.raises(RuntimeError, match="crashed"):
+        extract_skills(con, _FailingExtractor(encoder))
+    saved = list(tmp_path.glob("phrases-*.npz"))
+    assert len(saved) == 1
+    with np.load(saved[0]) as data:
+        assert "a phrase seen before the crash" in data["texts"].tobytes().decode("utf-8")
+    assert con.execute("SELECT count(*) FROM posting_skills").fetchone()[0] == 0
