@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import duckdb
 import pytest
 
 from lmi.nlp import components
@@ -18,8 +17,7 @@ from lmi.nlp.acceptance import (
     stems,
 )
 from lmi.nlp.extractor import SkillExtractor
-from lmi.nlp.frameworks import import_provider
-from lmi.warehouse.db import apply_schema
+from tests.small_framework import small_warehouse
 
 SKILLS = [
     {"id": "py", "label": "Python (computer programming)", "alt_labels": ["Python3"]},
@@ -116,15 +114,9 @@ def extractors(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("acceptance")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LMI_CACHE", str(tmp / "cache"))
-        path = tmp / "small.json"
-        path.write_text(json.dumps({"framework": {"name": "Small", "version": "1"},
-                                    "skills": SKILLS}))
-        con = duckdb.connect()
-        apply_schema(con)
         # the model applies to the framework it was trained for (ESCO): a miniature stand-in
         # imported under that id, and the same skills under another id, where it must stay off
-        import_provider(con, path, framework_id="esco")
-        import_provider(con, path, framework_id="small")
+        con = small_warehouse(tmp, SKILLS, ("esco", "small"))
         plain = SkillExtractor.from_warehouse(con, ["esco"])
         accepting = SkillExtractor.from_warehouse(con, ["esco"])
         other = SkillExtractor.from_warehouse(con, ["small"])

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 
-import duckdb
 import numpy as np
 import pytest
 
 from lmi.nlp.embeddings import LabelIndex
 from lmi.nlp.extractor import SkillExtractor
-from lmi.nlp.frameworks import import_provider
-from lmi.warehouse.db import apply_schema
+from tests.small_framework import small_warehouse
 
 SKILLS = [
     {"id": "py", "label": "Python (computer programming)", "alt_labels": ["Python3"]},
@@ -36,12 +33,7 @@ def env(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("extractor")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LMI_CACHE", str(tmp / "cache"))
-        path = tmp / "small.json"
-        path.write_text(json.dumps({"framework": {"name": "Small", "version": "1"},
-                                    "skills": SKILLS}))
-        con = duckdb.connect()
-        apply_schema(con)
-        import_provider(con, path, framework_id="small")
+        con = small_warehouse(tmp, SKILLS)
         extractor = SkillExtractor.from_warehouse(con, ["small"])
         yield con, extractor, tmp / "cache"
 
