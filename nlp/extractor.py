@@ -14,7 +14,7 @@ from lmi.nlp.frameworks import list_frameworks
 from lmi.nlp.types import Extraction
 
 DEFAULT_THRESHOLD = ranker.DEFAULT_THRESHOLD  # chosen from the dev PR curve (docs/linking.md)
-PIPELINE_VERSION = "v3"  # v3: learned acceptance (ESCO), exact pruned ranking
+PIPELINE_VERSION = "v4"  # v4: function-word-edged sub-phrases dropped, bf16 encoder
 IndexProgress = Callable[[str, int, int], None]     # (framework_id, done, total)
 
 

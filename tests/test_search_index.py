@@ -56,16 +56,18 @@ def brute_force(ranker: SkillRanker, texts: list[str], k: int) -> list[list[tupl
     return _top_k(ranker.text_scores(texts), k, ranker.index.skills)
 
 
+@pytest.mark.parametrize("screen_bf16", [False, True])   # exact scan, or bf16 screen + rescore
 @pytest.mark.parametrize("full_scan", [3, 10_000])       # both ways of settling bounded skills
 @pytest.mark.parametrize("k", [1, 3, 10])
-def test_pruned_rank_matches_brute_force(monkeypatch, full_scan, k):
+def test_pruned_rank_matches_brute_force(monkeypatch, full_scan, k, screen_bf16):
     monkeypatch.setattr(ranker_mod, "GRAM_TOP_LABELS", 5)  # few labels per gram: bounds matter
     monkeypatch.setattr(ranker_mod, "FULL_SCAN_SKILLS", full_scan)
     rng = np.random.default_rng(k + full_scan)
     index = random_index(rng)
     adapter = (rng.standard_normal((DIM, DIM)).astype(np.float32) * 0.3,
                rng.standard_normal(DIM).astype(np.float32) * 0.1)
-    ranker = SkillRanker(index, HashEncoder(), adapter=adapter, sentence_mode=True)
+    ranker = SkillRanker(index, HashEncoder(), adapter=adapter, sentence_mode=True,
+                         screen_bf16=screen_bf16)
     texts = random_texts(rng, 200)
     assert_same(ranker.rank(texts, k=k), brute_force(ranker, texts, k))
 
