@@ -175,7 +175,11 @@ def clear_phrase_cache(extractor: Any) -> None:
     """Forget every cached phrase: encoder vectors, rankers' sub-phrase lists, linker rankings.
 
     Label vectors live in the index and stay; so the next pass is "cold" for phrases only.
+    The acceptance model's cached text features are forgotten too.
     """
+    from lmi.nlp import acceptance
+
+    acceptance.clear_caches()
     caches = [getattr(extractor.encoder, "_cache", None)]
     for name in extractor.nlp.pipe_names:
         pipe = extractor.nlp.get_pipe(name)

@@ -97,27 +97,66 @@ class Proposal:
     prior_count: int = 0         # times the skill is a gold label in the training data
 
 
-def candidate_features(p: Proposal, prior_total: int = 0) -> list[float]:
-    """The feature vector of a proposal, in FEATURES order."""
-    span_stems, sentence_stems = stems(p.span), stems(p.sentence)
-    label_stems = [stems(label) for label in p.labels] or [set()]
+@lru_cache(maxsize=20_000)
+def _label_stems(labels: tuple[str, ...]) -> tuple[frozenset[str], ...]:
+    return tuple(stems(label) for label in labels) or (frozenset(),)
+
+
+@lru_cache(maxsize=200_000)
+def _span_vs_labels(span: str, labels: tuple[str, ...]) -> tuple[float, float, float]:
+    """(best Jaccard, best share of label words in the span, best share of span words in a
+    label) over the skill's labels; cached because postings repeat spans and skills."""
+    span_stems = stems(span)
+    label_stems = _label_stems(labels)
     jaccard = max((len(span_stems & ls) / len(span_stems | ls) if span_stems | ls else 0.0)
                   for ls in label_stems)
     in_span = max((len(ls & span_stems) / len(ls) if ls else 0.0) for ls in label_stems)
-    in_sentence = max((len(ls & sentence_stems) / len(ls) if ls else 0.0) for ls in label_stems)
     span_in_label = max((len(span_stems & ls) / len(span_stems) if span_stems else 0.0)
                         for ls in label_stems)
-    span_tokens = len(_WORD.findall(p.span.lower()))
+    return jaccard, in_span, span_in_label
+
+
+@lru_cache(maxsize=200_000)
+def _sentence_vs_labels(sentence: str, labels: tuple[str, ...]) -> float:
+    """Best share of a label's words found in the sentence."""
+    sentence_stems = stems(sentence)
+    return max((len(ls & sentence_stems) / len(ls) if ls else 0.0)
+               for ls in _label_stems(labels))
+
+
+@lru_cache(maxsize=50_000)
+def _sentence_cues(sentence: str) -> tuple[float, float]:
+    """(requirement cue present, list separators / 6 capped at 1)."""
+    separators = sentence.count(",") + sentence.count("/") + sentence.count("|")
+    return float(bool(_REQUIREMENT.search(sentence))), min(separators, 6) / 6
+
+
+@lru_cache(maxsize=50_000)
+def _word_count(text: str) -> int:
+    return len(_WORD.findall(text.lower()))
+
+
+def clear_caches() -> None:
+    """Forget the cached text features (benchmarks use it to time a cold start)."""
+    for cached in (stems, _label_stems, _span_vs_labels, _sentence_vs_labels, _sentence_cues,
+                   _word_count):
+        cached.cache_clear()
+
+
+def candidate_features(p: Proposal, prior_total: int = 0) -> list[float]:
+    """The feature vector of a proposal, in FEATURES order."""
+    jaccard, in_span, span_in_label = _span_vs_labels(p.span, p.labels)
+    in_sentence = _sentence_vs_labels(p.sentence, p.labels)
+    span_tokens = _word_count(p.span)
     preferred = p.labels[0] if p.labels else ""
-    separators = p.sentence.count(",") + p.sentence.count("/") + p.sentence.count("|")
+    requirement, separators = _sentence_cues(p.sentence)
     prior = math.log((p.prior_count + 0.5) / (prior_total + 1.0)) if prior_total else 0.0
     return [
         p.score, 1.0 / (p.rank + 1), p.score - p.next_score, p.top_score - p.score, p.raw_cos,
         p.adapter_cos, p.sentence_sim, jaccard, in_span, in_sentence, span_in_label,
-        min(span_tokens, 8) / 8, min(len(_WORD.findall(preferred.lower())), 8) / 8,
+        min(span_tokens, 8) / 8, min(_word_count(preferred), 8) / 8,
         float(span_tokens == 1), float(p.method == "exact"), float(p.method == "alt_label"),
-        float(p.method == "semantic"), float(p.winner),
-        float(bool(_REQUIREMENT.search(p.sentence))), min(separators, 6) / 6, prior,
+        float(p.method == "semantic"), float(p.winner), requirement, separators, prior,
         float(p.prior_count > 0), p.score * in_span, p.score * p.score,
     ]
 

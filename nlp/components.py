@@ -324,6 +324,7 @@ class SkillLinker:
         self.confidence = {"exact": exact_confidence, "alt_label": alt_confidence}
         self._rank_cache: dict[str, dict[str, list]] = {}
         self._rows_cache: dict[str, dict[str, tuple[int, int]]] = {}
+        self._facts_cache: dict[tuple[str, str], tuple[np.ndarray, tuple[str, ...], int]] = {}
         # an explicit score threshold (not the default) asks for the score-threshold linker,
         # unless an acceptance threshold is given too
         explicit = abs(threshold - DEFAULT_THRESHOLD) > 1e-9
@@ -421,6 +422,7 @@ class SkillLinker:
         texts = list(dict.fromkeys(t for per_doc in sentences for t in per_doc.values()))
         sentence_vecs = dict(zip(texts, res.encoder.encode(texts), strict=True)) if texts else {}
         out = []
+        adapted_of: dict[str, dict[str, np.ndarray]] = {}
         for spans, matches, sents in zip(candidates, ruler, sentences, strict=True):
             winners = {sp for sp, _ in self._best_non_overlapping(spans, ranked)}
             rows = []
@@ -432,8 +434,11 @@ class SkillLinker:
                     1.0, 0, 0.0, 1.0, None)))
             for span in spans:
                 vec = phrase_vecs[span.text]
-                adapted = {fw: apply_adapter(vec[None, :], ranker.adapter)[0]
-                           for fw, ranker in res.rankers.items()}
+                adapted = adapted_of.get(span.text)
+                if adapted is None:         # once per distinct phrase (same rows as before)
+                    adapted = adapted_of[span.text] = {
+                        fw: apply_adapter(vec[None, :], ranker.adapter)[0]
+                        for fw, ranker in res.rankers.items()}
                 guesses = sorted(((score, fw, skill_id) for fw, by_phrase in ranked.items()
                                   for skill_id, score in by_phrase[span.text]), reverse=True)
                 guesses = guesses[:self.top_k]
@@ -467,19 +472,27 @@ class SkillLinker:
                   span_vecs: tuple[np.ndarray, np.ndarray] | None, *,
                   winner: bool = True) -> acceptance_mod.Proposal:
         """span_vecs: (plain, adapted) span embedding; None for ruler matches (cosines 1)."""
-        index = self.resources.indexes[fw]
-        start, end = self._skill_rows(fw)[skill_id]
-        vectors = index.vectors[start:end]
+        vectors, labels, prior = self._skill_facts(fw, skill_id)
         raw_cos = adapter_cos = 1.0
         if span_vecs is not None:
             raw_cos = float((vectors @ span_vecs[0]).max())
             adapter_cos = float(vectors[0] @ span_vecs[1])
-        preferred = index.labels[start]
-        prior = self.acceptance.prior_count(preferred) if self.acceptance else 0
         return acceptance_mod.Proposal(
-            span_text, sentence, tuple(index.labels[start:end]), method, float(score), rank,
+            span_text, sentence, labels, method, float(score), rank,
             float(next_score), float(top_score), raw_cos, adapter_cos,
             float(vectors[0] @ sentence_vec), winner, prior)
+
+    def _skill_facts(self, fw: str, skill_id: str) -> tuple[np.ndarray, tuple[str, ...], int]:
+        """(label vectors, labels, training prior count) of a skill, cached per skill."""
+        key = (fw, skill_id)
+        facts = self._facts_cache.get(key)
+        if facts is None:
+            index = self.resources.indexes[fw]
+            start, end = self._skill_rows(fw)[skill_id]
+            labels = tuple(index.labels[start:end])
+            prior = self.acceptance.prior_count(labels[0]) if self.acceptance else 0
+            facts = self._facts_cache[key] = (index.vectors[start:end], labels, prior)
+        return facts
 
     def _skill_rows(self, fw: str) -> dict[str, tuple[int, int]]:
         """skill_id -> (first, end) label rows of a framework's index (preferred row first)."""

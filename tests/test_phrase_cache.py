@@ -82,3 +82,31 @@ def test_extraction_run_saves_phrases_even_when_it_fails(encoder, tmp_path, monk
     with np.load(saved[0]) as data:
         assert "a phrase seen before the crash" in data["texts"].tobytes().decode("utf-8")
     assert con.execute("SELECT count(*) FROM posting_skills").fetchone()[0] == 0
+
+
+def test_encoder_precision_is_chosen_from_env_or_cpu(monkeypatch):
+    from lmi.nlp import embeddings
+
+    monkeypatch.setenv("LMI_ENCODER_PRECISION", "fp32")
+    assert embeddings.encoder_precision() == "fp32"
+    monkeypatch.setenv("LMI_ENCODER_PRECISION", "BF16")
+    assert embeddings.encoder_precision() == "bf16"
+    monkeypatch.setenv("LMI_ENCODER_PRECISION", "auto")
+    monkeypatch.setattr(embeddings, "native_bf16", lambda: False)
+    assert embeddings.encoder_precision() == "fp32"      # no hardware bf16: emulation is slow
+    monkeypatch.setattr(embeddings, "native_bf16", lambda: True)
+    assert embeddings.encoder_precision() == "bf16"
+    monkeypatch.setenv("LMI_ENCODER_PRECISION", "fp8")
+    with pytest.raises(ValueError, match="LMI_ENCODER_PRECISION"):
+        embeddings.encoder_precision()
+
+
+def test_bf16_vectors_are_close_to_fp32_and_cached_apart(encoder):
+    other = "bf16" if encoder.precision == "fp32" else "fp32"
+    twin = Encoder(precision=other)
+    assert twin.model_id != encoder.model_id            # label / phrase caches keyed apart
+    assert {encoder.model_id, twin.model_id} == {"all-MiniLM-L6-v2", "all-MiniLM-L6-v2+bf16"}
+    a, b = encoder.encode(PHRASES, cache=False), twin.encode(PHRASES, cache=False)
+    assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
+    assert (a * b).sum(axis=1).min() > 0.999            # same ranking up to near-ties
+    assert not np.array_equal(a, b)                     # but really a different computation
