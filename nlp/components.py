@@ -310,6 +310,22 @@ RANK_CACHE_SIZE = 200_000  # phrases per framework kept with their top-k skills
 ACCEPTANCE_DEFAULT = bool(int(os.environ.get("LMI_LINK_ACCEPTANCE", "1")))
 
 
+def acceptance_model_for(framework_ids: list[str], threshold: float = DEFAULT_THRESHOLD, *,
+                         acceptance: bool = ACCEPTANCE_DEFAULT, acceptance_model: str = "",
+                         acceptance_threshold: float = -1.0
+                         ) -> acceptance_mod.AcceptanceModel | None:
+    """The acceptance model the linker will use for these frameworks, or None (score threshold).
+
+    An explicit score threshold (not the default) asks for the score-threshold linker, unless an
+    acceptance threshold is given too; a model trained for other frameworks is not used.
+    """
+    explicit = abs(threshold - DEFAULT_THRESHOLD) > 1e-9
+    if not acceptance or (explicit and acceptance_threshold < 0):
+        return None
+    model = acceptance_mod.AcceptanceModel.load(acceptance_model or None)
+    return model if model and model.applies_to(framework_ids) else None
+
+
 class SkillLinker:
     """Turns span groups into SkillMentions (doc._.skills) and UnlinkedPhrases (doc._.unlinked)."""
 
@@ -325,14 +341,9 @@ class SkillLinker:
         self._rank_cache: dict[str, dict[str, list]] = {}
         self._rows_cache: dict[str, dict[str, tuple[int, int]]] = {}
         self._facts_cache: dict[tuple[str, str], tuple[np.ndarray, tuple[str, ...], int]] = {}
-        # an explicit score threshold (not the default) asks for the score-threshold linker,
-        # unless an acceptance threshold is given too
-        explicit = abs(threshold - DEFAULT_THRESHOLD) > 1e-9
-        use = acceptance and (acceptance_threshold >= 0 or not explicit)
-        self.acceptance = acceptance_mod.AcceptanceModel.load(acceptance_model or None) \
-            if use else None
-        if self.acceptance and not self.acceptance.applies_to(list(self.resources.rankers)):
-            self.acceptance = None   # trained for ESCO: other frameworks keep the score threshold
+        self.acceptance = acceptance_model_for(
+            list(self.resources.rankers), threshold, acceptance=acceptance,
+            acceptance_model=acceptance_model, acceptance_threshold=acceptance_threshold)
         self.top_k = self.acceptance.top_k if self.acceptance else 1
         self.tau = acceptance_threshold if acceptance_threshold >= 0 else (
             self.acceptance.tau if self.acceptance else threshold)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 
 import duckdb
@@ -14,19 +15,27 @@ from lmi.nlp.frameworks import list_frameworks
 from lmi.nlp.types import Extraction
 
 DEFAULT_THRESHOLD = ranker.DEFAULT_THRESHOLD  # chosen from the dev PR curve (docs/linking.md)
-PIPELINE_VERSION = "v4"  # v4: function-word-edged sub-phrases dropped, bf16 encoder
+PIPELINE_VERSION = "v5"  # v5: span tagger spans linked (ESCO); v4: bf16, lighter sub-phrases
 IndexProgress = Callable[[str, int, int], None]     # (framework_id, done, total)
+# the span tagger's spans are linked too where the acceptance model decides (LMI_SPAN_CANDIDATES=0:
+# heuristic phrases only, faster, lower recall; docs/linking.md)
+SPAN_CANDIDATES = os.environ.get("LMI_SPAN_CANDIDATES", "1") != "0"
 
 
 class SkillExtractor:
     """Extract framework skills from text with offsets, confidences and unlinked phrases."""
 
     def __init__(self, indexes: dict[str, LabelIndex], encoder: Encoder, *,
-                 threshold: float | None = None, span_model: bool | str = False) -> None:
-        """span_model: also link the trained span tagger's spans (True = its default folder)."""
+                 threshold: float | None = None, span_model: bool | str | None = None) -> None:
+        """span_model: also link the trained span tagger's spans (True = its default folder, a
+        path = another folder). None (default): on when the learned acceptance model decides,
+        since it was trained on those spans (ESCO); LMI_SPAN_CANDIDATES=0 turns it off."""
         self.indexes = indexes
         self.encoder = encoder
         self.threshold = DEFAULT_THRESHOLD if threshold is None else threshold
+        if span_model is None:
+            span_model = SPAN_CANDIDATES and components.acceptance_model_for(
+                list(indexes), self.threshold) is not None
         key = components.register_resources(components.LinkingResources(indexes, encoder))
         span_keys = [components.RULER_KEY, components.PHRASE_KEY]
         self.nlp: Language = spacy.blank("en")
@@ -47,7 +56,7 @@ class SkillExtractor:
     def from_warehouse(cls, con: duckdb.DuckDBPyConnection,
                        framework_ids: list[str] | None = None, *, threshold: float | None = None,
                        progress: IndexProgress | None = None,
-                       span_model: bool | str = False) -> SkillExtractor:
+                       span_model: bool | str | None = None) -> SkillExtractor:
         """Build over the given frameworks (default: all loaded), reusing cached embeddings."""
         loaded = [f["id"] for f in list_frameworks(con)]
         wanted = framework_ids or sorted(loaded)

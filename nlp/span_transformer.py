@@ -226,34 +226,60 @@ def segment_spans(seg: Segment, log_probs: np.ndarray,
 
 # --- inference ------------------------------------------------------------------------------------
 
+MAX_CACHED_SEGMENTS = 200_000
+
+
 class TransformerTagger:
     """A loaded MiniLM span tagger: `predict(docs)` -> per doc a sorted list of token spans."""
 
-    def __init__(self, model: BioTagger, tokenizer, meta: dict, batch_size: int = 64):
+    def __init__(self, model: BioTagger, tokenizer, meta: dict, batch_size: int = 64,
+                 precision: str = "fp32"):
+        """precision 'bf16' runs the network under bfloat16 autocast (see encoder_precision)."""
         self.model, self.tokenizer, self.meta = model.eval(), tokenizer, meta
         self.max_length = int(meta.get("max_length", 128))
         self.decode = meta.get("decode", "viterbi")
         self.batch_size = batch_size
+        self.precision = precision
+        self._word_spans: dict[tuple, list[SpanTuple]] = {}   # segment -> spans in word positions
 
     def segment_log_probs(self, segs: list[Segment]) -> list[np.ndarray]:
         """[length, label, 3] log-probabilities of each segment (length-sorted batches)."""
         out: list[np.ndarray | None] = [None] * len(segs)
         order = sorted(range(len(segs)), key=lambda i: len(segs[i].input_ids))
-        with torch.inference_mode():
+        bf16 = self.precision == "bf16"
+        with torch.inference_mode(), torch.autocast("cpu", torch.bfloat16, enabled=bf16):
             for b in range(0, len(order), self.batch_size):
                 idx = order[b:b + self.batch_size]
                 ids, mask = pad([segs[i].input_ids for i in idx])
-                log_probs = torch.log_softmax(self.model(ids, mask), dim=-1).numpy()
+                logits = self.model(ids, mask).float()
+                log_probs = torch.log_softmax(logits, dim=-1).numpy()
                 for row, i in enumerate(idx):
                     out[i] = log_probs[row, :len(segs[i].input_ids)]
         return out  # type: ignore[return-value]
 
     def predict(self, docs: list[Doc]) -> list[list[SpanTuple]]:
-        """Token (start, end, label) spans for each doc."""
+        """Token (start, end, label) spans for each doc.
+
+        Segments are decoded once per distinct (subwords, word starts): postings repeat whole
+        sentences, and a segment's spans depend on nothing else. Spans are cached as word
+        positions and mapped back to each doc's tokens.
+        """
         segs = doc_segments(docs, self.tokenizer, self.max_length)
+        keys = [(tuple(seg.input_ids), tuple(seg.first)) for seg in segs]
+        todo = {key: seg for key, seg in zip(keys, segs, strict=True)
+                if key not in self._word_spans}
+        if todo:
+            if len(self._word_spans) + len(todo) > MAX_CACHED_SEGMENTS:
+                self._word_spans.clear()
+            fresh = list(todo.values())
+            for key, seg, log_probs in zip(todo, fresh, self.segment_log_probs(fresh),
+                                           strict=True):
+                word_seg = Segment(seg.input_ids, seg.first, list(range(len(seg.first))))
+                self._word_spans[key] = segment_spans(word_seg, log_probs, self.decode)
         found: list[set[SpanTuple]] = [set() for _ in docs]
-        for seg, log_probs in zip(segs, self.segment_log_probs(segs), strict=True):
-            found[seg.doc_index].update(segment_spans(seg, log_probs, self.decode))
+        for key, seg in zip(keys, segs, strict=True):
+            found[seg.doc_index].update((seg.tokens[ws], seg.tokens[we - 1] + 1, label)
+                                        for ws, we, label in self._word_spans[key])
         return [sorted(f) for f in found]
 
 
@@ -267,7 +293,10 @@ def load_transformer(model_dir: str, quantize: bool = False) -> TransformerTagge
     """Packaged MiniLM + the fine-tuned layers and heads stored in model_dir (cached).
 
     quantize: int8 dynamic quantization of the linear layers (about 3x faster on CPU).
+    Otherwise the network runs in bf16 where the CPU has it (LMI_ENCODER_PRECISION).
     """
+    from lmi.nlp.embeddings import encoder_precision
+
     path = Path(model_dir)
     if not is_transformer_dir(path):
         raise FileNotFoundError(f"no MiniLM span model in {path}")
@@ -282,7 +311,8 @@ def load_transformer(model_dir: str, quantize: bool = False) -> TransformerTagge
             warnings.simplefilter("ignore")
             model = torch.ao.quantization.quantize_dynamic(model.eval(), {nn.Linear},
                                                            dtype=torch.qint8)
-    return TransformerTagger(model, tokenizer, meta)
+    return TransformerTagger(model, tokenizer, meta,
+                             precision="fp32" if quantize else encoder_precision())
 
 
 def save_tagger(model: BioTagger, meta: dict, output_dir: str | Path) -> Path:

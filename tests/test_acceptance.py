@@ -7,6 +7,7 @@ import json
 import pytest
 
 from lmi.nlp import components
+from lmi.nlp import extractor as extractor_mod
 from lmi.nlp.acceptance import (
     FEATURES,
     AcceptanceModel,
@@ -126,6 +127,17 @@ def extractors(tmp_path_factory):
                 "resources": key, "acceptance": on,
                 "span_keys": [components.RULER_KEY, components.PHRASE_KEY]})
         yield plain, accepting, other
+
+
+def test_span_tagger_spans_are_linked_where_acceptance_decides(extractors, monkeypatch):
+    plain, _, other = extractors
+    assert "lmi_span_model" in plain.nlp.pipe_names           # ESCO: the model was trained so
+    assert "lmi_span_model" not in other.nlp.pipe_names       # other frameworks: phrases only
+    assert "lmi_span_model" in plain.version
+    monkeypatch.setattr(extractor_mod, "SPAN_CANDIDATES", False)
+    assert "lmi_span_model" not in SkillExtractor(plain.indexes, plain.encoder).nlp.pipe_names
+    forced = SkillExtractor(other.indexes, other.encoder, span_model=True)
+    assert "lmi_span_model" in forced.nlp.pipe_names
 
 
 def test_acceptance_stays_off_for_frameworks_it_was_not_trained_for(extractors):

@@ -163,6 +163,29 @@ def test_pipe_equals_per_doc(shipped) -> None:
         assert all(text[s:e] == text[s:e].strip() and e > s for s, e, _ in found)
 
 
+def test_repeated_sentences_are_tagged_once_with_the_same_spans(monkeypatch) -> None:
+    tagger = load_transformer(str(SHIPPED.resolve()))
+    tagger._word_spans.clear()
+    seen: list[int] = []
+    real = tagger.segment_log_probs
+
+    def counting(segs):
+        seen.append(len(segs))
+        return real(segs)
+
+    monkeypatch.setattr(tagger, "segment_log_probs", counting)
+    nlp = spacy.blank("en")
+    sentence = "Experience with Python and SQL is required."
+    docs = [nlp(sentence), nlp("Benefits: dental. " + sentence), nlp(sentence)]
+    first, second, third = tagger.predict(docs)
+    assert seen == [2]                       # three docs, two distinct segments
+    assert first and first == third
+    offset = len(nlp("Benefits: dental."))  # the same spans, moved to the second doc's tokens
+    assert [(s + offset, e + offset, lab) for s, e, lab in first] == [
+        span for span in second if span[0] >= offset]
+    assert tagger.predict(docs[:1]) == [first] and seen == [2]   # all cached now
+
+
 # --- training and CLI ----------------------------------------------------------------------------
 
 def test_one_step_training_writes_a_loadable_artefact(tmp_path: Path) -> None:
