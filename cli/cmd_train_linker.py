@@ -68,7 +68,8 @@ def linker(
             "SELECT lower(preferred_label) FROM skills WHERE framework_id = 'esco'").fetchall()}
         if not known:
             raise fail("framework 'esco' is not imported in this warehouse")
-        extractor = SkillExtractor.from_warehouse(con, ["esco"])
+        # the tagger's spans are candidates wherever this model decides (ESCO)
+        extractor = SkillExtractor.from_warehouse(con, ["esco"], span_model=True)
     finally:
         con.close()
     sets = {"tech": at.read_linking(files["tech"]), "house": at.read_linking(files["house"]),

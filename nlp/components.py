@@ -12,6 +12,7 @@ import itertools
 import os
 import re
 import uuid
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -322,7 +323,11 @@ def acceptance_model_for(framework_ids: list[str], threshold: float = DEFAULT_TH
     explicit = abs(threshold - DEFAULT_THRESHOLD) > 1e-9
     if not acceptance or (explicit and acceptance_threshold < 0):
         return None
-    model = acceptance_mod.AcceptanceModel.load(acceptance_model or None)
+    try:
+        model = acceptance_mod.AcceptanceModel.load(acceptance_model or None)
+    except ValueError as err:   # trained for other features: only while retraining it
+        warnings.warn(f"{err}; linking with the score threshold", stacklevel=2)
+        return None
     return model if model and model.applies_to(framework_ids) else None
 
 
