@@ -90,7 +90,9 @@ class Encoder:
     def save_phrases(self, path: Path | None = None, limit: int = MAX_SAVED_PHRASES) -> Path:
         """Write the newest `limit` cached phrase vectors to disk (atomic), for the next process.
 
-        Vectors are stored exactly (float32), so a warm start changes no score.
+        Vectors are stored as computed (float32). Encoding the same phrase again in another
+        batch can differ in the last bits (fp32) or by about 1e-3 (bf16): confidences may move
+        that much, the skills found did not in benchmarks/bench_phrase_cache.py.
         """
         path = Path(path or phrase_cache_path(self.model_id))
         keys = [k for k in list(self._cache)[-limit:] if "\0" not in k]
