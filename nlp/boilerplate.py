@@ -213,11 +213,13 @@ try:  # the spaCy component; spaCy is a hard dependency but keep the rules impor
     from spacy.language import Language
     from spacy.tokens import Doc
 
+    from lmi.nlp.types import doc_text
+
     @Language.component("lmi_boilerplate")
     def lmi_boilerplate(doc: Doc) -> Doc:
         """Mark boilerplate in doc.spans['boilerplate'] (labels: about_company, benefits, ...)."""
         spans = []
-        for start, end, kind in boilerplate_spans(doc.text):
+        for start, end, kind in boilerplate_spans(doc_text(doc)):
             span = doc.char_span(start, end, label=kind, alignment_mode="expand")
             if span is not None and len(span):
                 spans.append(span)

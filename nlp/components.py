@@ -34,7 +34,7 @@ from lmi.nlp.ranker import (
     confidence,
     load_adapter,
 )
-from lmi.nlp.types import SkillMention, UnlinkedPhrase
+from lmi.nlp.types import SkillMention, UnlinkedPhrase, doc_text
 
 RULER_KEY = "skill_candidates"
 PHRASE_KEY = "phrase_candidates"
@@ -473,7 +473,7 @@ class SkillLinker:
     @staticmethod
     def _sentences(doc: Doc, spans: list[Span]) -> dict[tuple[int, int], str]:
         """(start_char, end_char) of each span -> the text of the sentence holding it."""
-        text = doc.text         # Doc.text joins every token: build it once per doc
+        text = doc_text(doc)    # Doc.text joins every token: built once per doc
         bounds = acceptance_mod.sentence_bounds(text)
         starts = [s for s, _ in bounds]
         out = {}

@@ -138,7 +138,8 @@ def doc_segments(docs: list[Doc], tokenizer, max_length: int = 128) -> list[Segm
     groups = [(d, s) for d, doc in enumerate(docs) for s in sentence_words(doc)]
     if not groups:
         return []
-    words = [[docs[d][i].text for i in s] for d, s in groups]
+    token_texts = [[t.text for t in doc] for doc in docs]    # one pass; doc[i] is slow
+    words = [[token_texts[d][i] for i in s] for d, s in groups]
     enc = tokenizer(words, is_split_into_words=True, add_special_tokens=False)
     cls, sep, room = tokenizer.cls_token_id, tokenizer.sep_token_id, max_length - 2
     out: list[Segment] = []

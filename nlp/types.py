@@ -37,3 +37,11 @@ class Extraction:
 
     skills: list[SkillMention] = field(default_factory=list)
     unlinked: list[UnlinkedPhrase] = field(default_factory=list)
+
+
+def doc_text(doc) -> str:
+    """doc.text, built once per Doc: spaCy rebuilds it from every token on each access."""
+    text = doc.user_data.get("lmi_text")
+    if text is None:
+        text = doc.user_data["lmi_text"] = doc.text
+    return text
