@@ -179,7 +179,20 @@ class Tree:
     leaf: np.ndarray
     value: np.ndarray
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
+    def predict(self, X: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
+        """Leaf value per row. columns: X.T as a contiguous array (pass it for many trees)."""
+        inner = np.flatnonzero(~self.leaf)
+        if not (np.all(self.left[inner] > inner) and np.all(self.right[inner] > inner)):
+            return self._predict_levels(X)
+        cols = np.ascontiguousarray(X.T) if columns is None else columns
+        node = np.zeros(len(X), dtype=np.int64)
+        for j in inner:         # parents before children: each row moves down once per level
+            go_left = cols[self.feature[j]] <= self.threshold[j]
+            node = np.where(node == j, np.where(go_left, self.left[j], self.right[j]), node)
+        return self.value[node]
+
+    def _predict_levels(self, X: np.ndarray) -> np.ndarray:
+        """Any node order: every row takes one step per round."""
         node = np.zeros(len(X), dtype=np.int64)
         rows = np.arange(len(X))
         for _ in range(len(self.leaf)):
@@ -230,8 +243,9 @@ class AcceptanceModel:
         if not len(X):
             return np.zeros(0)
         z = np.full(len(X), self.baseline)
+        columns = np.ascontiguousarray(X.T)
         for tree in self.trees:
-            z += tree.predict(X)
+            z += tree.predict(X, columns)
         return 1.0 / (1.0 + np.exp(-z))
 
     def score(self, proposals: Sequence[Proposal]) -> np.ndarray:

@@ -186,3 +186,24 @@ def test_train_linker_cli_is_registered_and_checks_inputs(tmp_path):
                                   "--bench", str(tmp_path)])
     assert missing.exit_code == 2
     assert "dataset not found" in missing.output
+
+
+def test_tree_walks_agree_with_hand_computed_leaves(model):
+    import numpy as np
+
+    from lmi.nlp.acceptance import Tree
+
+    # x0 <= 0.5 ? (x1 <= 2 ? 10 : 20) : 30, nodes numbered parents first, then shuffled
+    tree = Tree(np.array([0, 1, 0, 0, 0]), np.array([0.5, 2.0, 0, 0, 0]),
+                np.array([1, 3, 0, 0, 0]), np.array([2, 4, 0, 0, 0]),
+                np.array([False, False, True, True, True]), np.array([0, 0, 30.0, 10.0, 20.0]))
+    X = np.array([[0.1, 1.0], [0.1, 3.0], [0.9, 0.0], [0.5, 2.0]])
+    assert tree.predict(X).tolist() == [10.0, 20.0, 30.0, 10.0]
+    # the same tree with a child numbered before its parent takes the level-by-level walk
+    shuffled = Tree(np.array([0, 0, 0, 1, 0]), np.array([0.5, 0, 0, 2.0, 0]),
+                    np.array([3, 0, 0, 2, 0]), np.array([1, 0, 0, 4, 0]),
+                    np.array([False, True, True, False, True]), np.array([0, 30.0, 10, 0, 20]))
+    assert shuffled.predict(X).tolist() == [10.0, 20.0, 30.0, 10.0]
+    rows = np.random.default_rng(0).uniform(0, 1, (300, len(model.features)))
+    for t in model.trees[:20]:                  # the shipped trees: both walks, same leaves
+        assert np.array_equal(t.predict(rows), t._predict_levels(rows))
