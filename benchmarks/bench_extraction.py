@@ -184,7 +184,7 @@ def clear_phrase_cache(extractor: Any) -> None:
     for name in extractor.nlp.pipe_names:
         pipe = extractor.nlp.get_pipe(name)
         caches.extend(getattr(pipe, "_rank_cache", {}).values())
-        caches.append(getattr(getattr(pipe, "tagger", None), "_word_spans", None))
+        caches.append(getattr(getattr(pipe, "tagger", None), "_sentence_spans", None))
         resources = getattr(pipe, "resources", None)
         for ranker in getattr(resources, "rankers", {}).values():
             caches.append(getattr(ranker, "_gram_cache", None))

@@ -57,6 +57,9 @@ def spans(
     ] = 0.0,
     bucket: Annotated[bool, typer.Option(
         "--bucket/--no-bucket", help="minilm: batch sentences of similar length.")] = True,
+    precision: Annotated[str, typer.Option(
+        "--precision", help="minilm: fp32, or bf16 autocast (about 2x faster where the CPU has "
+        "AVX512-BF16/AMX).")] = "fp32",
     fmt: FormatOption = Format.table,
 ) -> None:
     """Train the SkillSpan skill/knowledge span tagger and save the best-on-dev model.
@@ -74,6 +77,8 @@ def spans(
             raise fail(f"dataset not found: {path}")
     if arch not in ARCHS:
         raise fail(f"--arch must be one of {', '.join(ARCHS)}")
+    if precision not in ("fp32", "bf16"):
+        raise fail("--precision must be fp32 or bf16")
     if arch == "minilm":
         from lmi.nlp.span_transformer import Settings, train_transformer
 
@@ -82,7 +87,8 @@ def spans(
                             max_steps=max_steps or 0, learn_rate=learn_rate,
                             batch_size=batch_size, span_weight=span_weight, seed=seed,
                             threads=threads, layer_decay=layer_decay,
-                            label_smoothing=label_smoothing, bucket=bucket)
+                            label_smoothing=label_smoothing, bucket=bucket,
+                            precision=precision)
         result = train_transformer(train, dev, output, settings,
                                    log=lambda m: typer.echo(m, err=True))
         scores = result["dev"]["scores"]

@@ -34,7 +34,7 @@ from lmi.nlp.ranker import (
     confidence,
     load_adapter,
 )
-from lmi.nlp.types import SkillMention, UnlinkedPhrase, doc_text
+from lmi.nlp.types import SkillMention, TokenTable, UnlinkedPhrase, doc_text, span_text, token_table
 
 RULER_KEY = "skill_candidates"
 PHRASE_KEY = "phrase_candidates"
@@ -229,57 +229,59 @@ def make_skill_ruler(nlp: Language, name: str, resources: str, framework_ids: li
 
 # ---------------------------------------------------------------- candidate phrases
 
-def _is_break(token) -> bool:
-    return (token.is_space or "\n" in token.text or token.lower_ in SPLIT_WORDS
-            or bool(_SEGMENT_PUNCT.match(token.text)))
+def _is_break(t: TokenTable, i: int) -> bool:
+    return (t.is_space[i] or "\n" in t.text[i] or t.lower[i] in SPLIT_WORDS
+            or bool(_SEGMENT_PUNCT.match(t.text[i])))
 
 
-def _trim(tokens: list) -> list:
-    start, end = 0, len(tokens)
-    while start < end and (tokens[start].lower_ in FILLER_WORDS or not tokens[start].is_alpha
-                           and not tokens[start].like_num and len(tokens[start]) == 1):
+def _trim(t: TokenTable, idx: list[int]) -> list[int]:
+    """Token indices without leading fillers/stray symbols and trailing fillers/punctuation."""
+    start, end = 0, len(idx)
+    while start < end and (t.lower[idx[start]] in FILLER_WORDS or not t.is_alpha[idx[start]]
+                           and not t.like_num[idx[start]] and len(t.text[idx[start]]) == 1):
         start += 1
-    while end > start and (tokens[end - 1].lower_ in FILLER_WORDS or tokens[end - 1].is_punct):
+    while end > start and (t.lower[idx[end - 1]] in FILLER_WORDS or t.is_punct[idx[end - 1]]):
         end -= 1
-    return tokens[start:end]
+    return idx[start:end]
 
 
-def _useful(tokens: list) -> bool:
-    content = [t for t in tokens if t.is_alpha and len(t) > 1
-               and t.lower_ not in FILLER_WORDS and t.lower_ not in JOB_WORDS]
-    if not content or any(t.like_url or t.like_email for t in tokens):
+def _useful(t: TokenTable, idx: list[int]) -> bool:
+    content = [i for i in idx if t.is_alpha[i] and len(t.text[i]) > 1
+               and t.lower[i] not in FILLER_WORDS and t.lower[i] not in JOB_WORDS]
+    if not content or any(t.like_url[i] or t.like_email[i] for i in idx):
         return False
-    return not (len(tokens) == 1 and tokens[0].lower_ in GENERIC_WORDS)
+    return not (len(idx) == 1 and t.lower[idx[0]] in GENERIC_WORDS)
 
 
 def candidate_phrases(doc: Doc, blocked: Iterable[Span]) -> list[Span]:
     """Clauses split at punctuation, conjunctions and known matches, trimmed to 1-6 tokens."""
+    t = token_table(doc)    # plain lists: no Token objects per look-up
     taken = set()
     for span in blocked:
         taken.update(range(span.start, span.end))
-    segments: list[list] = [[]]
-    for token in doc:
-        if token.i in taken or _is_break(token):
+    segments: list[list[int]] = [[]]
+    for i in range(len(t.text)):
+        if i in taken or _is_break(t, i):
             segments.append([])
         else:
-            segments[-1].append(token)
+            segments[-1].append(i)
     out: dict[tuple[int, int], Span] = {}
     for seg in segments:
         # the whole clause, plus its chunks between prepositions ("managing projects | teams"),
         # plus, for long clauses, its chunks between stop words; the linker picks the best.
-        pieces = [seg, *_chunks(seg, PREPOSITIONS)]
-        if len(_trim(seg)) > MAX_PHRASE_TOKENS:
-            pieces += _chunks(seg, STOP_WORDS)
+        pieces = [seg, *_chunks(t, seg, PREPOSITIONS)]
+        if len(_trim(t, seg)) > MAX_PHRASE_TOKENS:
+            pieces += _chunks(t, seg, STOP_WORDS)
         for piece in pieces:
-            piece = _trim(piece)
-            if 0 < len(piece) <= MAX_PHRASE_TOKENS and _useful(piece):
-                out[(piece[0].i, piece[-1].i + 1)] = doc[piece[0].i:piece[-1].i + 1]
+            piece = _trim(t, piece)
+            if 0 < len(piece) <= MAX_PHRASE_TOKENS and _useful(t, piece):
+                out[(piece[0], piece[-1] + 1)] = doc[piece[0]:piece[-1] + 1]
     return [out[k] for k in sorted(out)]
 
 
-def _chunks(tokens: list, separators: set[str]) -> list[list]:
+def _chunks(t: TokenTable, idx: list[int], separators: set[str]) -> list[list[int]]:
     groups = [list(g) for sep, g in itertools.groupby(
-        tokens, key=lambda t: t.lower_ in separators) if not sep]
+        idx, key=lambda i: t.lower[i] in separators) if not sep]
     return groups if len(groups) > 1 else []
 
 
@@ -371,7 +373,7 @@ class SkillLinker:
         if self.acceptance is not None:
             return self._accept_batch(docs)
         candidates = [self._semantic_candidates(doc) for doc in docs]
-        phrases = list(dict.fromkeys(sp.text for spans in candidates for sp in spans))
+        phrases = list(dict.fromkeys(span_text(sp) for spans in candidates for sp in spans))
         ranked = {fw: self._ranked(fw, ranker, phrases)
                   for fw, ranker in self.resources.rankers.items()} if phrases else {}
         for doc, spans in zip(docs, candidates, strict=True):
@@ -379,7 +381,7 @@ class SkillLinker:
             unlinked = []
             for span, guesses in self._best_non_overlapping(spans, ranked):
                 bar = self.single_word_threshold if len(span) == 1 else self.threshold
-                if span.text.lower() in self.resources.generic_labels:
+                if span_text(span).lower() in self.resources.generic_labels:
                     continue    # the ruler refused this label as too generic; so do we
                 linked = [g for g in guesses if g[0] >= bar]
                 for score, fw, skill_id in linked:
@@ -387,7 +389,7 @@ class SkillLinker:
                                                   float(confidence(score)), "semantic"))
                 if not linked and guesses[0][0] >= self.unlinked_floor:
                     score, fw, skill_id = guesses[0]
-                    unlinked.append(UnlinkedPhrase(span.text, span.start_char, span.end_char,
+                    unlinked.append(UnlinkedPhrase(span_text(span), span.start_char, span.end_char,
                                                    fw, skill_id, round(score, 4)))
             _store(doc, mentions, unlinked)
         return docs
@@ -407,8 +409,8 @@ class SkillLinker:
                 if prop.winner and (best is None or prop.score > best[0]):
                     by_span[span] = (prop.score, fw, skill_id)
             asserted = [(m.start, m.end) for m in mentions]
-            unlinked = [UnlinkedPhrase(span.text, span.start_char, span.end_char, fw, skill_id,
-                                       round(score, 4))
+            unlinked = [UnlinkedPhrase(span_text(span), span.start_char, span.end_char, fw,
+                                       skill_id, round(score, 4))
                         for span, (score, fw, skill_id) in by_span.items()
                         if score >= self.unlinked_floor and not any(
                             s < span.end_char and span.start_char < e for s, e in asserted)]
@@ -424,8 +426,8 @@ class SkillLinker:
         """
         res = self.resources
         candidates = [[sp for sp in self._semantic_candidates(doc)
-                       if sp.text.lower() not in res.generic_labels] for doc in docs]
-        phrases = list(dict.fromkeys(sp.text for spans in candidates for sp in spans))
+                       if span_text(sp).lower() not in res.generic_labels] for doc in docs]
+        phrases = list(dict.fromkeys(span_text(sp) for spans in candidates for sp in spans))
         ranked = {fw: self._ranked(fw, ranker, phrases)
                   for fw, ranker in res.rankers.items()} if phrases else {}
         phrase_vecs = dict(zip(phrases, res.encoder.encode(phrases), strict=True)) \
@@ -446,17 +448,18 @@ class SkillLinker:
                 fw, skill_id = span.kb_id_.split("|", 1)
                 sentence = sents[(span.start_char, span.end_char)]
                 rows.append((span, fw, skill_id, self._proposal(
-                    fw, skill_id, span.text, sentence, sentence_vecs[sentence], span.label_,
+                    fw, skill_id, span_text(span), sentence, sentence_vecs[sentence], span.label_,
                     1.0, 0, 0.0, 1.0, None)))
             for span in spans:
-                vec = phrase_vecs[span.text]
-                adapted = adapted_of.get(span.text)
+                text = span_text(span)
+                vec = phrase_vecs[text]
+                adapted = adapted_of.get(text)
                 if adapted is None:         # once per distinct phrase (same rows as before)
-                    adapted = adapted_of[span.text] = {
+                    adapted = adapted_of[text] = {
                         fw: apply_adapter(vec[None, :], ranker.adapter)[0]
                         for fw, ranker in res.rankers.items()}
                 guesses = sorted(((score, fw, skill_id) for fw, by_phrase in ranked.items()
-                                  for skill_id, score in by_phrase[span.text]), reverse=True)
+                                  for skill_id, score in by_phrase[text]), reverse=True)
                 guesses = guesses[:self.top_k]
                 sentence = sents[(span.start_char, span.end_char)]
                 for rank, (score, fw, skill_id) in enumerate(guesses):
@@ -464,7 +467,7 @@ class SkillLinker:
                         break
                     nxt = guesses[rank + 1][0] if rank + 1 < len(guesses) else 0.0
                     rows.append((span, fw, skill_id, self._proposal(
-                        fw, skill_id, span.text, sentence, sentence_vecs[sentence], "semantic",
+                        fw, skill_id, text, sentence, sentence_vecs[sentence], "semantic",
                         score, rank, nxt, guesses[0][0], (vec, adapted[fw]),
                         winner=span in winners)))
             out.append(rows)
@@ -538,14 +541,15 @@ class SkillLinker:
         scored = []
         for span in spans:
             guesses = sorted(((top[0][1], fw, top[0][0]) for fw, by_phrase in ranked.items()
-                              if (top := by_phrase[span.text])), reverse=True)
+                              if (top := by_phrase[span_text(span)])), reverse=True)
             if guesses:
                 scored.append((guesses[0][0], -len(span), span, guesses))
-        taken: list[tuple[int, int]] = []
+        taken: set[int] = set()     # token indices (spans are token-aligned: same as chars)
         kept = []
         for _, _, span, guesses in sorted(scored, key=lambda x: (-x[0], x[1], x[2].start)):
-            if all(span.end_char <= s or span.start_char >= e for s, e in taken):
-                taken.append((span.start_char, span.end_char))
+            tokens = range(span.start, span.end)
+            if taken.isdisjoint(tokens):
+                taken.update(tokens)
                 kept.append((span, guesses))
         return sorted(kept, key=lambda x: x[0].start)
 
@@ -569,7 +573,7 @@ class SkillLinker:
     def _mention(self, doc: Doc, span: Span, fw: str, skill_id: str, confidence: float,
                  method: str) -> SkillMention:
         label = self.resources.indexes[fw].preferred.get(skill_id, skill_id)
-        return SkillMention(fw, skill_id, label, span.text,  # == doc.text[start:end], no rebuild
+        return SkillMention(fw, skill_id, label, span_text(span),
                             span.start_char, span.end_char,
                             round(min(1.0, max(0.0, float(confidence))), 4), method)
 

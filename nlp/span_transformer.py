@@ -34,6 +34,7 @@ from transformers.masking_utils import create_bidirectional_mask
 
 from lmi.config import sentence_model_path
 from lmi.nlp.spans_data import LABELS, read_records, record_spans
+from lmi.nlp.types import token_table
 
 BIO = ("O", "B", "I")
 META_FILE = "span_transformer.json"
@@ -63,6 +64,7 @@ class Settings:
     layer_decay: float = 1.0      # lr of tuned layer i = learn_rate * layer_decay ** (top - i)
     label_smoothing: float = 0.0
     bucket: bool = True           # batches of similar-length sentences (less padding)
+    precision: str = "fp32"       # bf16: forward/backward under bfloat16 autocast (fp32 weights)
 
 
 @dataclass
@@ -121,29 +123,31 @@ def base_model(dropout: float = 0.1) -> tuple[BioTagger, object]:
 
 def sentence_words(doc: Doc) -> list[list[int]]:
     """Token indices of the doc's non-space tokens, grouped into sentences."""
+    t = token_table(doc)
     sentences: list[list[int]] = [[]]
-    for token in doc:
-        if token.is_space:
-            if "\n" in token.text and sentences[-1]:
+    for i, text in enumerate(t.text):
+        if t.is_space[i]:
+            if "\n" in text and sentences[-1]:
                 sentences.append([])
             continue
-        sentences[-1].append(token.i)
-        if token.text in SENTENCE_END or "\n" in token.whitespace_:
+        sentences[-1].append(i)
+        if text in SENTENCE_END or "\n" in t.whitespace[i]:
             sentences.append([])
     return [s for s in sentences if s]
 
 
-def doc_segments(docs: list[Doc], tokenizer, max_length: int = 128) -> list[Segment]:
-    """Model inputs for docs: one per sentence, long sentences cut at max_length subwords."""
-    groups = [(d, s) for d, doc in enumerate(docs) for s in sentence_words(doc)]
-    if not groups:
+def word_segments(sentences: list[list[str]], tokenizer, max_length: int = 128
+                  ) -> list[Segment]:
+    """Model inputs for word lists: one per list, long lists cut at max_length subwords.
+
+    Segment.doc_index is the list's position, Segment.tokens the word positions in the list.
+    """
+    if not sentences:
         return []
-    token_texts = [[t.text for t in doc] for doc in docs]    # one pass; doc[i] is slow
-    words = [[token_texts[d][i] for i in s] for d, s in groups]
-    enc = tokenizer(words, is_split_into_words=True, add_special_tokens=False)
+    enc = tokenizer(sentences, is_split_into_words=True, add_special_tokens=False)
     cls, sep, room = tokenizer.cls_token_id, tokenizer.sep_token_id, max_length - 2
     out: list[Segment] = []
-    for g, (d, tokens) in enumerate(groups):
+    for g in range(len(sentences)):
         ids, word_ids = enc["input_ids"][g], enc.word_ids(g)
         start = 0
         while start < len(ids):
@@ -152,15 +156,27 @@ def doc_segments(docs: list[Doc], tokenizer, max_length: int = 128) -> list[Segm
             if end < len(ids) and word_ids[end] == word_ids[end - 1]:  # do not cut inside a word
                 first_of_word = word_ids.index(word_ids[end])
                 end = first_of_word if first_of_word > start else end
-            seg = Segment([cls, *ids[start:end], sep], [], [], d)
+            seg = Segment([cls, *ids[start:end], sep], [], [], g)
             for pos in range(start, end):
                 w = word_ids[pos]
                 if pos == 0 or word_ids[pos - 1] != w:
                     seg.first.append(pos - start + 1)
-                    seg.tokens.append(tokens[w])
+                    seg.tokens.append(w)
             out.append(seg)
             start = end
     return out
+
+
+def doc_segments(docs: list[Doc], tokenizer, max_length: int = 128) -> list[Segment]:
+    """Model inputs for docs: one per sentence, long sentences cut at max_length subwords."""
+    groups = [(d, s) for d, doc in enumerate(docs) for s in sentence_words(doc)]
+    token_texts = [token_table(doc).text for doc in docs]    # doc[i] is slow
+    segs = word_segments([[token_texts[d][i] for i in s] for d, s in groups], tokenizer,
+                         max_length)
+    for seg in segs:
+        d, tokens = groups[seg.doc_index]
+        seg.doc_index, seg.tokens = d, [tokens[w] for w in seg.tokens]
+    return segs
 
 
 def pad(rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -227,7 +243,7 @@ def segment_spans(seg: Segment, log_probs: np.ndarray,
 
 # --- inference ------------------------------------------------------------------------------------
 
-MAX_CACHED_SEGMENTS = 200_000
+MAX_CACHED_SENTENCES = 200_000
 
 
 class TransformerTagger:
@@ -241,7 +257,8 @@ class TransformerTagger:
         self.decode = meta.get("decode", "viterbi")
         self.batch_size = batch_size
         self.precision = precision
-        self._word_spans: dict[tuple, list[SpanTuple]] = {}   # segment -> spans in word positions
+        # sentence words -> spans in word positions
+        self._sentence_spans: dict[tuple[str, ...], list[SpanTuple]] = {}
 
     def segment_log_probs(self, segs: list[Segment]) -> list[np.ndarray]:
         """[length, label, 3] log-probabilities of each segment (length-sorted batches)."""
@@ -261,26 +278,26 @@ class TransformerTagger:
     def predict(self, docs: list[Doc]) -> list[list[SpanTuple]]:
         """Token (start, end, label) spans for each doc.
 
-        Segments are decoded once per distinct (subwords, word starts): postings repeat whole
-        sentences, and a segment's spans depend on nothing else. Spans are cached as word
-        positions and mapped back to each doc's tokens.
+        Each distinct sentence (its words) is tokenized and decoded once: postings repeat
+        whole sentences, and a sentence's spans depend on nothing else. Spans are cached as
+        word positions in the sentence and mapped back to each doc's tokens.
         """
-        segs = doc_segments(docs, self.tokenizer, self.max_length)
-        keys = [(tuple(seg.input_ids), tuple(seg.first)) for seg in segs]
-        todo = {key: seg for key, seg in zip(keys, segs, strict=True)
-                if key not in self._word_spans}
+        groups = [(d, s) for d, doc in enumerate(docs) for s in sentence_words(doc)]
+        token_texts = [token_table(doc).text for doc in docs]
+        keys = [tuple(token_texts[d][i] for i in s) for d, s in groups]
+        todo = [key for key in dict.fromkeys(keys) if key not in self._sentence_spans]
         if todo:
-            if len(self._word_spans) + len(todo) > MAX_CACHED_SEGMENTS:
-                self._word_spans.clear()
-            fresh = list(todo.values())
-            for key, seg, log_probs in zip(todo, fresh, self.segment_log_probs(fresh),
-                                           strict=True):
-                word_seg = Segment(seg.input_ids, seg.first, list(range(len(seg.first))))
-                self._word_spans[key] = segment_spans(word_seg, log_probs, self.decode)
+            if len(self._sentence_spans) + len(todo) > MAX_CACHED_SENTENCES:
+                self._sentence_spans.clear()
+            segs = word_segments([list(key) for key in todo], self.tokenizer, self.max_length)
+            fresh: list[list[SpanTuple]] = [[] for _ in todo]
+            for seg, log_probs in zip(segs, self.segment_log_probs(segs), strict=True):
+                fresh[seg.doc_index].extend(segment_spans(seg, log_probs, self.decode))
+            self._sentence_spans.update(zip(todo, fresh, strict=True))
         found: list[set[SpanTuple]] = [set() for _ in docs]
-        for key, seg in zip(keys, segs, strict=True):
-            found[seg.doc_index].update((seg.tokens[ws], seg.tokens[we - 1] + 1, label)
-                                        for ws, we, label in self._word_spans[key])
+        for (d, tokens), key in zip(groups, keys, strict=True):
+            found[d].update((tokens[ws], tokens[we - 1] + 1, label)
+                            for ws, we, label in self._sentence_spans[key])
         return [sorted(f) for f in found]
 
 
@@ -495,8 +512,9 @@ def train_transformer(train_path: str | Path, dev_path: str | Path, output_dir: 
                 break
             hidden, mask = stack_states([train_states[i] for i in idx])
             labels = label_tensor([train_segs[i] for i in idx], hidden.shape[1])
-            logits = model.logits(model.run(hidden, mask, range(n_frozen, model.n_layers)))
-            loss = loss_fn(logits.reshape(-1, len(BIO)), labels.reshape(-1))
+            with torch.autocast("cpu", torch.bfloat16, enabled=settings.precision == "bf16"):
+                logits = model.logits(model.run(hidden, mask, range(n_frozen, model.n_layers)))
+            loss = loss_fn(logits.float().reshape(-1, len(BIO)), labels.reshape(-1))
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(tuned + list(model.heads.parameters()), 1.0)
@@ -549,7 +567,8 @@ def command_line(meta: dict) -> str:
             f"--batch-size {s['batch_size']} --span-weight {s['span_weight']:g} "
             f"--threads {s.get('threads', 2)} --layer-decay {s.get('layer_decay', 1.0):g} "
             f"--label-smoothing {s.get('label_smoothing', 0.0):g}"
-            + ("" if s.get("bucket", False) else " --no-bucket"))
+            + ("" if s.get("bucket", False) else " --no-bucket")
+            + (" --precision bf16" if s.get("precision") == "bf16" else ""))
 
 
 def attach_gold(docs: list[Doc], path: str | Path) -> None:

@@ -165,7 +165,7 @@ def test_pipe_equals_per_doc(shipped) -> None:
 
 def test_repeated_sentences_are_tagged_once_with_the_same_spans(monkeypatch) -> None:
     tagger = load_transformer(str(SHIPPED.resolve()))
-    tagger._word_spans.clear()
+    tagger._sentence_spans.clear()
     seen: list[int] = []
     real = tagger.segment_log_probs
 
@@ -178,7 +178,7 @@ def test_repeated_sentences_are_tagged_once_with_the_same_spans(monkeypatch) -> 
     sentence = "Experience with Python and SQL is required."
     docs = [nlp(sentence), nlp("Benefits: dental. " + sentence), nlp(sentence)]
     first, second, third = tagger.predict(docs)
-    assert seen == [2]                       # three docs, two distinct segments
+    assert seen == [2]                       # three docs, two distinct sentences
     assert first and first == third
     offset = len(nlp("Benefits: dental."))  # the same spans, moved to the second doc's tokens
     assert [(s + offset, e + offset, lab) for s, e, lab in first] == [
