@@ -175,7 +175,8 @@ def clear_phrase_cache(extractor: Any) -> None:
     """Forget every cached phrase: encoder vectors, rankers' sub-phrase lists, linker rankings.
 
     Label vectors live in the index and stay; so the next pass is "cold" for phrases only.
-    The acceptance model's cached text features and the span tagger's segments are forgotten too.
+    The acceptance model's cached text features, the linker's cached cosines and the span tagger's
+    sentences are forgotten too.
     """
     from lmi.nlp import acceptance
 
@@ -184,6 +185,7 @@ def clear_phrase_cache(extractor: Any) -> None:
     for name in extractor.nlp.pipe_names:
         pipe = extractor.nlp.get_pipe(name)
         caches.extend(getattr(pipe, "_rank_cache", {}).values())
+        caches += [getattr(pipe, "_cos_cache", None), getattr(pipe, "_sentence_cos_cache", None)]
         caches.append(getattr(getattr(pipe, "tagger", None), "_sentence_spans", None))
         resources = getattr(pipe, "resources", None)
         for ranker in getattr(resources, "rankers", {}).values():

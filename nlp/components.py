@@ -309,6 +309,7 @@ def make_candidate_phrases(nlp: Language, name: str, span_key: str,
 
 LINK_SENTENCE_MODE = bool(int(os.environ.get("LMI_LINK_SENTENCE_MODE", "1")))
 RANK_CACHE_SIZE = 200_000  # phrases per framework kept with their top-k skills
+COS_CACHE_SIZE = 250_000   # (framework, skill, phrase or sentence) cosines kept for proposals
 # learned acceptance (lmi.nlp.acceptance, models/linker_acceptance): on unless LMI_LINK_ACCEPTANCE=0
 ACCEPTANCE_DEFAULT = bool(int(os.environ.get("LMI_LINK_ACCEPTANCE", "1")))
 
@@ -348,6 +349,9 @@ class SkillLinker:
         self._rank_cache: dict[str, dict[str, list]] = {}
         self._rows_cache: dict[str, dict[str, tuple[int, int]]] = {}
         self._facts_cache: dict[tuple[str, str], tuple[np.ndarray, tuple[str, ...], int]] = {}
+        # (fw, skill, phrase) -> (raw, adapter) cosines; (fw, skill, sentence) -> cosine
+        self._cos_cache: dict[tuple[str, str, str], tuple[float, float]] = {}
+        self._sentence_cos_cache: dict[tuple[str, str, str], float] = {}
         self.acceptance = acceptance_model_for(
             list(self.resources.rankers), threshold, acceptance=acceptance,
             acceptance_model=acceptance_model, acceptance_threshold=acceptance_threshold)
@@ -425,6 +429,9 @@ class SkillLinker:
         scores and cached phrase embeddings; the only new encoding is one per sentence.
         """
         res = self.resources
+        for cache in (self._cos_cache, self._sentence_cos_cache):
+            if len(cache) > COS_CACHE_SIZE:
+                cache.clear()
         candidates = [[sp for sp in self._semantic_candidates(doc)
                        if span_text(sp).lower() not in res.generic_labels] for doc in docs]
         phrases = list(dict.fromkeys(span_text(sp) for spans in candidates for sp in spans))
@@ -441,6 +448,7 @@ class SkillLinker:
         sentence_vecs = dict(zip(texts, res.encoder.encode(texts), strict=True)) if texts else {}
         out = []
         adapted_of: dict[str, dict[str, np.ndarray]] = {}
+        guesses_of: dict[str, list[tuple[float, str, str]]] = {}
         for spans, matches, sents in zip(candidates, ruler, sentences, strict=True):
             winners = {sp for sp, _ in self._best_non_overlapping(spans, ranked)}
             rows = []
@@ -458,9 +466,11 @@ class SkillLinker:
                     adapted = adapted_of[text] = {
                         fw: apply_adapter(vec[None, :], ranker.adapter)[0]
                         for fw, ranker in res.rankers.items()}
-                guesses = sorted(((score, fw, skill_id) for fw, by_phrase in ranked.items()
-                                  for skill_id, score in by_phrase[text]), reverse=True)
-                guesses = guesses[:self.top_k]
+                guesses = guesses_of.get(text)
+                if guesses is None:         # once per distinct phrase
+                    guesses = guesses_of[text] = sorted(
+                        ((score, fw, skill_id) for fw, by_phrase in ranked.items()
+                         for skill_id, score in by_phrase[text]), reverse=True)[:self.top_k]
                 sentence = sents[(span.start_char, span.end_char)]
                 for rank, (score, fw, skill_id) in enumerate(guesses):
                     if score < acceptance_mod.MIN_SCORE:
@@ -493,13 +503,21 @@ class SkillLinker:
         """span_vecs: (plain, adapted) span embedding; None for ruler matches (cosines 1)."""
         vectors, labels, prior = self._skill_facts(fw, skill_id)
         raw_cos = adapter_cos = 1.0
-        if span_vecs is not None:
-            raw_cos = float((vectors @ span_vecs[0]).max())
-            adapter_cos = float(vectors[0] @ span_vecs[1])
+        if span_vecs is not None:     # postings repeat (phrase, skill) pairs: cosines cached
+            key = (fw, skill_id, span_text)
+            cosines = self._cos_cache.get(key)
+            if cosines is None:
+                cosines = self._cos_cache[key] = (float((vectors @ span_vecs[0]).max()),
+                                                  float(vectors[0] @ span_vecs[1]))
+            raw_cos, adapter_cos = cosines
+        key = (fw, skill_id, sentence)
+        sentence_sim = self._sentence_cos_cache.get(key)
+        if sentence_sim is None:
+            sentence_sim = self._sentence_cos_cache[key] = float(vectors[0] @ sentence_vec)
         return acceptance_mod.Proposal(
             span_text, sentence, labels, method, float(score), rank,
-            float(next_score), float(top_score), raw_cos, adapter_cos,
-            float(vectors[0] @ sentence_vec), winner, prior)
+            float(next_score), float(top_score), raw_cos, adapter_cos, sentence_sim, winner,
+            prior)
 
     def _skill_facts(self, fw: str, skill_id: str) -> tuple[np.ndarray, tuple[str, ...], int]:
         """(label vectors, labels, training prior count) of a skill, cached per skill."""
