@@ -139,22 +139,27 @@ def _word_count(text: str) -> int:
 def clear_caches() -> None:
     """Forget the cached text features (benchmarks use it to time a cold start)."""
     for cached in (stems, _label_stems, _span_vs_labels, _sentence_vs_labels, _sentence_cues,
-                   _word_count):
+                   _word_count, _text_features):
         cached.cache_clear()
+
+
+@lru_cache(maxsize=200_000)
+def _text_features(span: str, sentence: str, labels: tuple[str, ...]) -> tuple:
+    """The text-only features of a (span, sentence, skill) triple, cached as a whole."""
+    preferred = labels[0] if labels else ""
+    return (*_span_vs_labels(span, labels), _sentence_vs_labels(sentence, labels),
+            _word_count(span), _word_count(preferred), *_sentence_cues(sentence))
 
 
 def candidate_features(p: Proposal, prior_total: int = 0) -> list[float]:
     """The feature vector of a proposal, in FEATURES order."""
-    jaccard, in_span, span_in_label = _span_vs_labels(p.span, p.labels)
-    in_sentence = _sentence_vs_labels(p.sentence, p.labels)
-    span_tokens = _word_count(p.span)
-    preferred = p.labels[0] if p.labels else ""
-    requirement, separators = _sentence_cues(p.sentence)
+    (jaccard, in_span, span_in_label, in_sentence, span_tokens, label_tokens, requirement,
+     separators) = _text_features(p.span, p.sentence, p.labels)
     prior = math.log((p.prior_count + 0.5) / (prior_total + 1.0)) if prior_total else 0.0
     return [
         p.score, 1.0 / (p.rank + 1), p.score - p.next_score, p.top_score - p.score, p.raw_cos,
         p.adapter_cos, p.sentence_sim, jaccard, in_span, in_sentence, span_in_label,
-        min(span_tokens, 8) / 8, min(_word_count(preferred), 8) / 8,
+        min(span_tokens, 8) / 8, min(label_tokens, 8) / 8,
         float(span_tokens == 1), float(p.method == "exact"), float(p.method == "alt_label"),
         float(p.method == "semantic"), float(p.winner), requirement, separators, prior,
         float(p.prior_count > 0), p.score * in_span, p.score * p.score,

@@ -19,6 +19,7 @@ import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 ABOUT = "about_company"
 EEO = "equal_opportunity"
@@ -124,6 +125,7 @@ def _lines(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+@lru_cache(maxsize=50_000)      # postings repeat headings and sentences: the rules run once each
 def heading_kind(line: str) -> str | None:
     """The section kind a heading line announces, or None if the line is not a heading."""
     stripped = BULLET.sub("", line).strip()
@@ -156,6 +158,7 @@ def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(s, e) for s, e in spans if e > s]
 
 
+@lru_cache(maxsize=100_000)
 def sentence_kind(sentence: str) -> str:
     """Boilerplate kind of a sentence outside a boilerplate section, by keyword rules."""
     hits = [kind for kind, pattern in SENTENCE_RULES.items() if pattern.search(sentence)]
