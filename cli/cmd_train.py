@@ -110,6 +110,41 @@ def spans(
     render(rows, fmt, title="Dev scores of the saved model", meta=meta)
 
 
+@train_app.command("combine-spans")
+def combine_spans(
+    members: Annotated[list[Path], typer.Argument(
+        help="Two or more MiniLM tagger folders (from `lmi train spans --arch minilm`).")],
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Output folder (default: models/skillspan_minilm).")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Combine trained MiniLM span taggers into one ensemble folder and score it on dev.
+
+    At run time the members' per-token log-probabilities are averaged before decoding: more
+    accurate, one network pass per member on each new sentence.
+
+    Example:
+
+        lmi train combine-spans /tmp/tagger_a /tmp/tagger_b --output models/skillspan_minilm
+    """
+    from lmi.config import MODELS_DIR
+    from lmi.nlp.span_transformer import combine_taggers, is_transformer_dir
+
+    for folder in members:
+        if not is_transformer_dir(folder):
+            raise fail(f"not a MiniLM tagger folder: {folder}")
+    output = output or MODELS_DIR / "skillspan_minilm"
+    try:
+        result = combine_taggers(members, output)
+    except ValueError as err:
+        raise fail(str(err)) from err
+    scores = result["dev"]["scores"]
+    rows = [{"label": name, **scores[name]} for name in ("skill", "knowledge", "both", "any")]
+    render(rows, fmt, title="Dev scores of the ensemble", meta={
+        "output": str(output), "members": [m["source"] for m in result["members"]],
+        "members_dev_both_f1": [m["dev_both_f1"] for m in result["members"]]})
+
+
 def register(app: typer.Typer) -> None:
     """Attach the `lmi train` group to the root app."""
     app.add_typer(train_app, name="train")

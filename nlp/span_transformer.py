@@ -249,10 +249,14 @@ MAX_CACHED_SENTENCES = 200_000
 class TransformerTagger:
     """A loaded MiniLM span tagger: `predict(docs)` -> per doc a sorted list of token spans."""
 
-    def __init__(self, model: BioTagger, tokenizer, meta: dict, batch_size: int = 64,
-                 precision: str = "fp32"):
-        """precision 'bf16' runs the network under bfloat16 autocast (see encoder_precision)."""
-        self.model, self.tokenizer, self.meta = model.eval(), tokenizer, meta
+    def __init__(self, model: BioTagger | list[BioTagger], tokenizer, meta: dict,
+                 batch_size: int = 64, precision: str = "fp32"):
+        """model: one network, or an ensemble whose log-probabilities are averaged.
+
+        precision 'bf16' runs the network under bfloat16 autocast (see encoder_precision).
+        """
+        self.models = [m.eval() for m in (model if isinstance(model, list) else [model])]
+        self.model, self.tokenizer, self.meta = self.models[0], tokenizer, meta
         self.max_length = int(meta.get("max_length", 128))
         self.decode = meta.get("decode", "viterbi")
         self.batch_size = batch_size
@@ -269,8 +273,9 @@ class TransformerTagger:
             for b in range(0, len(order), self.batch_size):
                 idx = order[b:b + self.batch_size]
                 ids, mask = pad([segs[i].input_ids for i in idx])
-                logits = self.model(ids, mask).float()
-                log_probs = torch.log_softmax(logits, dim=-1).numpy()
+                log_probs = sum(torch.log_softmax(m(ids, mask).float(), dim=-1)
+                                for m in self.models) / len(self.models)
+                log_probs = log_probs.numpy()
                 for row, i in enumerate(idx):
                     out[i] = log_probs[row, :len(segs[i].input_ids)]
         return out  # type: ignore[return-value]
@@ -319,18 +324,59 @@ def load_transformer(model_dir: str, quantize: bool = False) -> TransformerTagge
     if not is_transformer_dir(path):
         raise FileNotFoundError(f"no MiniLM span model in {path}")
     meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
-    model, tokenizer = base_model(0.0)
-    tuned = {k: v.float() for k, v in load_file(str(path / WEIGHTS_FILE)).items()}
-    missing, unexpected = model.load_state_dict(tuned, strict=False)
-    if unexpected or any(k.startswith("heads.") for k in missing):
-        raise ValueError(f"{path / WEIGHTS_FILE} does not fit the packaged MiniLM")
-    if quantize:
-        with warnings.catch_warnings():  # torch.ao is deprecated but still the simplest path
-            warnings.simplefilter("ignore")
-            model = torch.ao.quantization.quantize_dynamic(model.eval(), {nn.Linear},
-                                                           dtype=torch.qint8)
-    return TransformerTagger(model, tokenizer, meta,
+    models = []
+    for weights in member_files(meta):
+        model, tokenizer = base_model(0.0)
+        tuned = {k: v.float() for k, v in load_file(str(path / weights)).items()}
+        missing, unexpected = model.load_state_dict(tuned, strict=False)
+        if unexpected or any(k.startswith("heads.") for k in missing):
+            raise ValueError(f"{path / weights} does not fit the packaged MiniLM")
+        if quantize:
+            with warnings.catch_warnings():  # torch.ao is deprecated but still the simplest
+                warnings.simplefilter("ignore")
+                model = torch.ao.quantization.quantize_dynamic(model.eval(), {nn.Linear},
+                                                               dtype=torch.qint8)
+        models.append(model)
+    return TransformerTagger(models, tokenizer, meta,
                              precision="fp32" if quantize else encoder_precision())
+
+
+def member_files(meta: dict) -> list[str]:
+    """Weight files of a tagger folder: one, or one per ensemble member."""
+    return [m["weights"] for m in meta.get("members", [])] or [WEIGHTS_FILE]
+
+
+def combine_taggers(member_dirs: list[str | Path], output_dir: str | Path) -> dict:
+    """An ensemble folder from trained tagger folders (log-probabilities averaged at run time).
+
+    Each member's weights are copied (member 0 keeps the usual file name); the metadata keeps
+    every member's settings, command and dev F1; the ensemble is scored on dev and carded.
+    """
+    metas = [json.loads((Path(d) / META_FILE).read_text(encoding="utf-8")) for d in member_dirs]
+    if len(metas) < 2:
+        raise ValueError("an ensemble needs at least two tagger folders")
+    for key in ("kind", "labels", "bio", "max_length", "dev_path"):
+        if len({json.dumps(m.get(key)) for m in metas}) > 1:
+            raise ValueError(f"tagger folders differ in {key!r}")
+    if any(m.get("members") for m in metas):
+        raise ValueError("members must be single taggers, not ensembles")
+    blobs = [(Path(d) / WEIGHTS_FILE).read_bytes() for d in member_dirs]  # before any overwrite
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    members = []
+    for i, (d, m, blob) in enumerate(zip(member_dirs, metas, blobs, strict=True)):
+        name = WEIGHTS_FILE if i == 0 else WEIGHTS_FILE.replace(".safetensors", f".{i}.safetensors")
+        (output_dir / name).write_bytes(blob)
+        members.append({"weights": name, "source": str(d), "command": command_line(m),
+                        "seconds": m.get("seconds"), "best_epoch": m.get("best_epoch"),
+                        "dev_both_f1": round(m["dev"]["scores"]["both"]["f1"], 4)
+                        if m.get("dev") else None})
+    meta = {k: v for k, v in metas[0].items() if k not in ("dev", "size_bytes")}
+    meta["members"] = members
+    meta["combine_command"] = ("lmi train combine-spans "
+                               + " ".join(str(d) for d in member_dirs) + f" --output {output_dir}")
+    return finish(output_dir, meta)
+
 
 
 def save_tagger(model: BioTagger, meta: dict, output_dir: str | Path) -> Path:
@@ -551,7 +597,7 @@ def finish(output_dir: str | Path, meta: dict) -> dict:
     (output_dir / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     load_transformer.cache_clear()
     meta["dev"] = evaluate_spans(meta["dev_path"], span_pipeline(output_dir))
-    meta["size_bytes"] = (output_dir / WEIGHTS_FILE).stat().st_size
+    meta["size_bytes"] = sum((output_dir / f).stat().st_size for f in member_files(meta))
     (output_dir / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     load_transformer.cache_clear()
     write_model_card(output_dir, meta)
@@ -636,6 +682,19 @@ Per epoch (in-training dev F1, same segmentation and decoding):
 - The base model is uncased and was trained for sentence similarity, not tagging.
 """
 
+ENSEMBLE_CARD = """
+## Ensemble
+This folder holds {n} taggers trained separately (sections above: member 0); at run time their
+per-token log-probabilities are averaged, then Viterbi-decoded. The dev scores above are the
+ensemble's. Combined with:
+```
+{combine}
+```
+| member | weights | dev F1 (both, alone) | best epoch | seconds | command |
+|---|---|---|---|---|---|
+{members}
+"""
+
 
 def write_model_card(output_dir: str | Path, meta: dict) -> Path:
     """MODEL_CARD.md beside the artefact, filled from the metadata of a finished run."""
@@ -653,6 +712,12 @@ def write_model_card(output_dir: str | Path, meta: dict) -> Path:
                        meta_file=META_FILE, size_mb=meta["size_bytes"] / 1e6,
                        batching="similar lengths" if settings["bucket"] else "random",
                        **settings)
+    if meta.get("members"):
+        text += ENSEMBLE_CARD.format(
+            n=len(meta["members"]), combine=meta.get("combine_command", ""),
+            members="\n".join(f"| {i} | `{m['weights']}` | {m['dev_both_f1']} | "
+                              f"{m['best_epoch']} | {m['seconds']} | `{m['command']}` |"
+                              for i, m in enumerate(meta["members"])))
     path = Path(output_dir) / "MODEL_CARD.md"
     path.write_text(text, encoding="utf-8")
     return path

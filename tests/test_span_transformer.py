@@ -222,3 +222,41 @@ def test_cli_eval_spans_detects_cnn_and_rejects_empty_folder(tmp_path: Path) -> 
     empty = CliRunner().invoke(app, ["eval", "spans", "--dataset", str(data), "--model",
                                      str(tmp_path)])
     assert empty.exit_code != 0
+
+
+def _train_tiny(tmp_path: Path, name: str, seed: int) -> Path:
+    data = write_jsonl(tmp_path / "tiny.json", RECORDS * 3)
+    out = tmp_path / name
+    result = CliRunner().invoke(app, [
+        "train", "spans", "--arch", "minilm", "--train", str(data), "--dev", str(data),
+        "--output", str(out), "--max-steps", "2", "--tuned-layers", "1", "--seed", str(seed),
+        "--learn-rate", "0.01", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_combined_taggers_average_their_log_probabilities(tmp_path: Path) -> None:
+    a, b = _train_tiny(tmp_path, "a", 0), _train_tiny(tmp_path, "b", 1)
+    out = tmp_path / "ensemble"
+    result = CliRunner().invoke(app, ["train", "combine-spans", str(a), str(b), "--output",
+                                      str(out), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / META_FILE).read_text())
+    assert [m["weights"] for m in meta["members"]] == [WEIGHTS_FILE, "tuned_layers.1.safetensors"]
+    assert "## Ensemble" in (out / "MODEL_CARD.md").read_text()
+    ensemble, one, two = (load_transformer(str(p)) for p in (out, a, b))
+    assert len(ensemble.models) == 2 and len(one.models) == 1
+    docs = [spacy.blank("en")(POSTING)]
+    segs = doc_segments(docs, ensemble.tokenizer)
+    mean = [(x + y) / 2 for x, y in zip(one.segment_log_probs(segs), two.segment_log_probs(segs),
+                                         strict=True)]
+    for got, want in zip(ensemble.segment_log_probs(segs), mean, strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-5)
+    assert not np.allclose(mean[0], one.segment_log_probs(segs)[0], atol=1e-3)  # members differ
+
+    alone = CliRunner().invoke(app, ["train", "combine-spans", str(a), "--output",
+                                     str(tmp_path / "x")])
+    assert alone.exit_code != 0 and "at least two" in alone.output
+    nested = CliRunner().invoke(app, ["train", "combine-spans", str(out), str(a), "--output",
+                                      str(tmp_path / "y")])
+    assert nested.exit_code != 0 and "not ensembles" in nested.output
