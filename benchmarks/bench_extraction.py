@@ -73,12 +73,26 @@ class Timing(NamedTuple):
     rss_mb: float       # peak resident set size during the call
 
 
-def timed(fn: Callable[[], Any]) -> tuple[Any, Timing]:
-    """(result, Timing) of fn()."""
+def process_cpu_s(pids: list[int]) -> float:
+    """CPU seconds (user + system) used so far by other live processes (Linux /proc)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def timed(fn: Callable[[], Any], pids: list[int] | None = None) -> tuple[Any, Timing]:
+    """(result, Timing) of fn(); CPU time includes the processes `pids` (extraction workers)."""
+    pids = pids or []
     reset_peak()
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0, w0 = time.perf_counter(), time.process_time(), process_cpu_s(pids)
     result = fn()
-    return result, Timing(time.perf_counter() - t0, time.process_time() - c0, peak_mb())
+    cpu = time.process_time() - c0 + process_cpu_s(pids) - w0
+    return result, Timing(time.perf_counter() - t0, cpu, peak_mb())
 
 
 def heap_peak_mb(fn: Callable[[], Any]) -> float:
@@ -180,29 +194,11 @@ def build_ours(framework: str, scratch: Path) -> tuple[Any, dict[str, Any]]:
 
 
 def clear_phrase_cache(extractor: Any) -> None:
-    """Forget every cached phrase: encoder vectors, rankers' sub-phrase lists, linker rankings.
+    """Forget every cached phrase, sentence and text feature (`SkillExtractor.clear_caches`).
 
     Label vectors live in the index and stay; so the next pass is "cold" for phrases only.
-    The acceptance model's cached text features, the boilerplate rules' cached verdicts, the
-    linker's cached cosines and the span tagger's sentences are forgotten too.
     """
-    from lmi.nlp import acceptance, boilerplate
-
-    acceptance.clear_caches()
-    boilerplate.heading_kind.cache_clear()
-    boilerplate.sentence_kind.cache_clear()
-    caches = [getattr(extractor.encoder, "_cache", None)]
-    for name in extractor.nlp.pipe_names:
-        pipe = extractor.nlp.get_pipe(name)
-        caches.extend(getattr(pipe, "_rank_cache", {}).values())
-        caches += [getattr(pipe, "_cos_cache", None), getattr(pipe, "_sentence_cos_cache", None)]
-        caches.append(getattr(getattr(pipe, "tagger", None), "_sentence_spans", None))
-        resources = getattr(pipe, "resources", None)
-        for ranker in getattr(resources, "rankers", {}).values():
-            caches.append(getattr(ranker, "_gram_cache", None))
-    for cache in caches:
-        if isinstance(cache, dict):
-            cache.clear()
+    extractor.clear_caches()
 
 
 def run_ours(extractor: Any, texts: list[str], earlier: list[str] | None = None
@@ -212,14 +208,15 @@ def run_ours(extractor: Any, texts: list[str], earlier: list[str] | None = None
     steady (the nightly case): caches filled by `earlier` postings of the same kind (not
     timed), then `texts`, which are new to them.
     """
+    pids = extractor.pids() if hasattr(extractor, "pids") else []
     clear_phrase_cache(extractor)
-    results, cold = timed(lambda: list(extractor.extract_many(texts)))
-    _, warm = timed(lambda: list(extractor.extract_many(texts)))
+    results, cold = timed(lambda: list(extractor.extract_many(texts)), pids)
+    _, warm = timed(lambda: list(extractor.extract_many(texts)), pids)
     steady = None
     if earlier:
         clear_phrase_cache(extractor)
         list(extractor.extract_many(earlier))
-        _, steady = timed(lambda: list(extractor.extract_many(texts)))
+        _, steady = timed(lambda: list(extractor.extract_many(texts)), pids)
     clear_phrase_cache(extractor)
     heap = heap_peak_mb(lambda: list(extractor.extract_many(texts[:HEAP_SAMPLE])))
     n, chars = len(texts), sum(map(len, texts))
@@ -360,6 +357,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--threads", type=int, default=2,
                         help="torch and BLAS threads (2 = both cores; 1 = fairer on a busy "
                         "shared machine, where idle threads spin)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="extraction processes (lmi.nlp.parallel; 1 = in-process). Peak "
+                        "memory figures then cover the parent process only")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     args = parser.parse_args(argv)
     os.environ["LMI_TORCH_THREADS"] = str(args.threads)
@@ -392,12 +392,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for framework in args.framework:
         extractor, figures = build_ours(framework, scratch)
         report["setup"][f"ours_{framework}"] = figures
+        if args.workers > 1:
+            from lmi.nlp.parallel import ParallelExtractor
+
+            extractor = ParallelExtractor(extractor, args.workers)
+            _, started = timed(extractor.warm_up)
+            figures.update(workers=args.workers, workers_start_s=started.wall_s)
         for name, texts, earlier in (("board", board, board_earlier), ("real", real, real_earlier)):
             if texts:
                 row = run_ours(extractor, texts, earlier)
                 report["runs"][f"ours_{framework}/{name}"] = {"postings": len(texts), **row}
                 print(f"ours {framework}/{name}: {row['warm_postings_per_s']:.1f} postings/s "
                       f"warm, {row['cold_postings_per_s']:.1f} cold", flush=True)
+        if args.workers > 1:
+            extractor.close()
         del extractor
 
     if not args.skip_baseline:

@@ -50,12 +50,18 @@ def nightly(
         raise typer.Exit(1)
 
 
-def process(db: DbOption = DEFAULT_DB) -> None:
+def process(
+    db: DbOption = DEFAULT_DB,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, envvar="LMI_EXTRACT_WORKERS",
+        help="Extraction processes (2 uses both cores; each loads the models, ~10 s and ~2 GB; "
+        "worth it for a few hundred postings or more).")] = None,
+) -> None:
     """Normalise new raw postings, extract their skills and refresh duplicate clusters.
 
-    Run after `lmi crawl` (`lmi nightly` does this itself).
+    Run after `lmi crawl` (`lmi nightly` does this itself, with LMI_EXTRACT_WORKERS workers).
 
-    Example:  lmi process --db lmi.duckdb
+    Example:  lmi process --db lmi.duckdb --workers 2
     """
     from lmi.demo.run import process_pending
     from lmi.warehouse.db import WarehouseError, session
@@ -63,7 +69,8 @@ def process(db: DbOption = DEFAULT_DB) -> None:
     try:
         with session(db, create=False) as con:
             seconds: dict[str, float] = {}
-            counts = process_pending(con, progress=progress_bar, seconds=seconds)
+            counts = process_pending(con, progress=progress_bar, seconds=seconds,
+                                     workers=workers)
     except WarehouseError as exc:
         raise fail(str(exc)) from exc
     render([{"step": k, "result": v} for k, v in counts.items()], title="Processed")

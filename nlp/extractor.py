@@ -36,6 +36,7 @@ class SkillExtractor:
         if span_model is None:
             span_model = SPAN_CANDIDATES and components.acceptance_model_for(
                 list(indexes), self.threshold) is not None
+        self.span_model = span_model
         key = components.register_resources(components.LinkingResources(indexes, encoder))
         span_keys = [components.RULER_KEY, components.PHRASE_KEY]
         self.nlp: Language = spacy.blank("en")
@@ -89,6 +90,28 @@ class SkillExtractor:
         """Like extract() for many texts, linking each batch's phrases in one encoder call."""
         for doc in self.nlp.pipe((t or "" for t in texts), batch_size=batch_size):
             yield _extraction(doc)
+
+    def clear_caches(self) -> None:
+        """Forget everything cached per phrase, sentence or text (label vectors stay): the next
+        extraction starts cold, as in a new process with no phrase file (benchmarks use it)."""
+        from lmi.nlp import acceptance
+
+        acceptance.clear_caches()
+        boilerplate.heading_kind.cache_clear()
+        boilerplate.sentence_kind.cache_clear()
+        caches = [self.encoder._cache]
+        for name in self.nlp.pipe_names:
+            pipe = self.nlp.get_pipe(name)
+            caches.extend(getattr(pipe, "_rank_cache", {}).values())
+            caches += [getattr(pipe, "_cos_cache", None),
+                       getattr(pipe, "_sentence_cos_cache", None),
+                       getattr(getattr(pipe, "tagger", None), "_sentence_spans", None)]
+            resources = getattr(pipe, "resources", None)
+            for ranker_ in getattr(resources, "rankers", {}).values():
+                caches.append(getattr(ranker_, "_gram_cache", None))
+        for cache in caches:
+            if isinstance(cache, dict):
+                cache.clear()
 
 
 def _extraction(doc) -> Extraction:

@@ -155,3 +155,37 @@ def _wait_group_gone(pgid: int, timeout: float = 10.0) -> None:
 def _no_stray_lock(tmp_path):
     yield
     assert not any(p.suffix == ".tmp" for p in tmp_path.iterdir())
+
+
+def test_two_extraction_workers_store_the_same_skills(tmp_path, monkeypatch):
+    from lmi.nlp import parallel
+
+    started = []
+    original = parallel.ParallelExtractor.__init__
+
+    def counting(self, extractor, workers=2, threads=1):
+        started.append(workers)
+        original(self, extractor, workers, threads)
+
+    monkeypatch.setattr(parallel.ParallelExtractor, "__init__", counting)
+    board = generate_postings(40, seed=11)
+    found = {}
+    with serve_board(board, extra_pages={}) as base:
+        for workers in ("1", "2"):
+            (tmp_path / workers).mkdir()
+            db = _warehouse(tmp_path / workers)
+            path = _sources(tmp_path / workers,
+                            [Source(id="board", family="jsonld", urls=[f"{base}/jobs?page=1"])])
+            r = runner.invoke(app, ["nightly", "--db", str(db), "--sources", str(path),
+                                    "--format", "json"],
+                              env={**FAST, "LMI_EXTRACT_WORKERS": workers,
+                                   "LMI_PHRASE_CACHE": "0"})
+            assert r.exit_code == 0, r.output
+            assert _count(db, "SELECT count(*) FROM postings WHERE extracted_at IS NULL") == 0
+            con = duckdb.connect(str(db), read_only=True)
+            found[workers] = sorted(con.execute(
+                "SELECT p.url, s.skill_id, s.start_char FROM posting_skills s "
+                "JOIN postings p USING (posting_id)").fetchall())
+            con.close()
+    assert started == [2]                     # LMI_EXTRACT_WORKERS=1 stays in-process
+    assert found["1"] and found["2"] == found["1"]

@@ -75,9 +75,13 @@ def run_demo(db: Path, *, postings: int = 2400, seed: int = 20261101,
 
 
 def process_pending(con, *, progress: ProgressFactory, seconds: dict[str, float],
-                    extractor=None) -> dict[str, Any]:
-    """Normalise new raw postings, extract their skills and refresh duplicate clusters."""
+                    extractor=None, workers: int | None = None) -> dict[str, Any]:
+    """Normalise new raw postings, extract their skills and refresh duplicate clusters.
+
+    workers: extraction processes (default LMI_EXTRACT_WORKERS, else 1 = in-process).
+    """
     from lmi.nlp.extractor import SkillExtractor
+    from lmi.nlp.parallel import ParallelExtractor, workers_from_env
     from lmi.pipeline import extract_skills, normalise_new_postings
     from lmi.warehouse.aggregates import refresh_aggregates
     from lmi.warehouse.dedup import dedup_warehouse
@@ -93,8 +97,13 @@ def process_pending(con, *, progress: ProgressFactory, seconds: dict[str, float]
         extractor = SkillExtractor.from_warehouse(con)
         seconds["load_extractor"] = time.perf_counter() - t0
     t0 = time.perf_counter()
+    workers = workers or workers_from_env()
     with progress("Extract skills", None, "postings") as update:
-        counts["extract"] = extract_skills(con, extractor, progress=update)
+        if workers > 1:
+            with ParallelExtractor(extractor, workers) as parallel:
+                counts["extract"] = extract_skills(con, parallel, progress=update)
+        else:
+            counts["extract"] = extract_skills(con, extractor, progress=update)
     seconds["extract"] = time.perf_counter() - t0
     counts["extractor_version"] = extractor.version
 
