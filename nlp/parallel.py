@@ -32,6 +32,7 @@ def _start_worker(indexes: dict, threshold: float, span_model: bool | str | None
     from lmi.nlp.embeddings import get_encoder
     from lmi.nlp.extractor import SkillExtractor
 
+    os.environ["LMI_TORCH_THREADS"] = str(threads)   # get_encoder applies it too
     torch.set_num_threads(threads)
     global _WORKER
     _WORKER = SkillExtractor(indexes, get_encoder(), threshold=threshold, span_model=span_model)
