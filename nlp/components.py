@@ -22,7 +22,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
-from spacy.util import filter_spans
+from spacy.util import filter_spans, minibatch
 
 from lmi.nlp import acceptance as acceptance_mod
 from lmi.nlp import boilerplate
@@ -362,16 +362,17 @@ class SkillLinker:
     def __call__(self, doc: Doc) -> Doc:
         return next(self.pipe([doc]))
 
+    def clear_caches(self) -> None:
+        """Forget rankings and cosines of phrases and sentences (label vectors stay)."""
+        for cache in (*self._rank_cache.values(), self._cos_cache, self._sentence_cos_cache):
+            cache.clear()
+        for ranker_ in self.resources.rankers.values():
+            ranker_.clear_caches()
+
     def pipe(self, docs: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
         """Link a batch at once: every candidate phrase of the batch is encoded in one call."""
-        batch: list[Doc] = []
-        for doc in docs:
-            batch.append(doc)
-            if len(batch) >= batch_size:
-                yield from self._link_batch(batch)
-                batch = []
-        if batch:
-            yield from self._link_batch(batch)
+        for batch in minibatch(docs, size=batch_size):
+            yield from self._link_batch(list(batch))
 
     def _link_batch(self, docs: list[Doc]) -> list[Doc]:
         if self.acceptance is not None:

@@ -99,19 +99,10 @@ class SkillExtractor:
         acceptance.clear_caches()
         boilerplate.heading_kind.cache_clear()
         boilerplate.sentence_kind.cache_clear()
-        caches = [self.encoder._cache]
-        for name in self.nlp.pipe_names:
-            pipe = self.nlp.get_pipe(name)
-            caches.extend(getattr(pipe, "_rank_cache", {}).values())
-            caches += [getattr(pipe, "_cos_cache", None),
-                       getattr(pipe, "_sentence_cos_cache", None),
-                       getattr(getattr(pipe, "tagger", None), "_sentence_spans", None)]
-            resources = getattr(pipe, "resources", None)
-            for ranker_ in getattr(resources, "rankers", {}).values():
-                caches.append(getattr(ranker_, "_gram_cache", None))
-        for cache in caches:
-            if isinstance(cache, dict):
-                cache.clear()
+        self.encoder._cache.clear()
+        for _, pipe in self.nlp.pipeline:
+            if hasattr(pipe, "clear_caches"):
+                pipe.clear_caches()
 
 
 def _extraction(doc) -> Extraction:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from spacy.util import minibatch
 
 from lmi.nlp.types import Extraction
 
@@ -113,14 +114,8 @@ class ParallelExtractor:
 
     def extract_many(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[Extraction]:
         """Like SkillExtractor.extract_many, in input order (batch_size: postings per round)."""
-        batch: list[str] = []
-        for text in texts:
-            batch.append(text or "")
-            if len(batch) >= batch_size:
-                yield from self._round(batch)
-                batch = []
-        if batch:
-            yield from self._round(batch)
+        for batch in minibatch((text or "" for text in texts), size=batch_size):
+            yield from self._round(list(batch))
 
     def _round(self, texts: list[str]) -> list[Extraction]:
         n = len(self._workers)

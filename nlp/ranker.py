@@ -194,6 +194,10 @@ class SkillRanker:
             out[i] = (1 - w) * whole[row] + w * best
         return out
 
+    def clear_caches(self) -> None:
+        """Forget the sub-phrases scored so far (label vectors stay)."""
+        self._gram_cache.clear()
+
     def rank(self, texts: Sequence[str], k: int = 10,
              contexts: Sequence[str | None] | None = None) -> list[list[tuple[str, float]]]:
         """Per text, the top-k (skill_id, raw score in [0, 1]), best first."""

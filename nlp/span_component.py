@@ -110,6 +110,10 @@ class TransformerSpanModel:
     def __call__(self, doc: Doc) -> Doc:
         return next(iter(self.pipe([doc])))
 
+    def clear_caches(self) -> None:
+        """Forget the sentences tagged so far (SkillExtractor.clear_caches)."""
+        self.tagger.clear_caches()
+
     def pipe(self, docs: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
         """Tag docs in batches of `batch_size` docs (spaCy calls this from nlp.pipe)."""
         for batch in minibatch(docs, size=batch_size):

@@ -264,6 +264,10 @@ class TransformerTagger:
         # sentence words -> spans in word positions
         self._sentence_spans: dict[tuple[str, ...], list[SpanTuple]] = {}
 
+    def clear_caches(self) -> None:
+        """Forget the sentences tagged so far."""
+        self._sentence_spans.clear()
+
     def segment_log_probs(self, segs: list[Segment]) -> list[np.ndarray]:
         """[length, label, 3] log-probabilities of each segment (length-sorted batches)."""
         out: list[np.ndarray | None] = [None] * len(segs)

@@ -159,3 +159,15 @@ def test_boilerplate_produces_no_skills(env):
     assert "pm" in {m.skill_id for m in extractor.extract("We value project management.").skills}
     found = extractor.extract(requirement + apply)
     assert [m.text for m in found.skills] == ["SQL"]
+
+
+def test_clear_caches_forgets_phrases_but_not_results(env):
+    _, extractor, _ = env
+    first = extractor.extract(TEXT)
+    linker = extractor.nlp.get_pipe("lmi_skill_linker")
+    assert extractor.encoder._cache and any(linker._rank_cache.values())
+    extractor.clear_caches()
+    assert not extractor.encoder._cache and not any(linker._rank_cache.values())
+    assert not any(r._gram_cache for r in linker.resources.rankers.values())
+    assert [m.skill_id for m in extractor.extract(TEXT).skills] == [
+        m.skill_id for m in first.skills]
