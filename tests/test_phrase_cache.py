@@ -110,3 +110,14 @@ def test_bf16_vectors_are_close_to_fp32_and_cached_apart(encoder):
     assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
     assert (a * b).sum(axis=1).min() > 0.999            # same ranking up to near-ties
     assert not np.array_equal(a, b)                     # but really a different computation
+
+
+def test_cached_phrases_move_between_encoders_without_encoding(encoder, monkeypatch):
+    expected = encoder.encode(PHRASES)
+    keys, vectors = encoder.cached_phrases()
+    assert len(keys) == len(vectors) >= len(PHRASES)
+    other = object.__new__(Encoder)          # an encoder without a model: it must not encode
+    other._cache, other._key = {}, encoder._key
+    monkeypatch.setattr(other, "_encode_raw", lambda texts, progress: 1 / 0, raising=False)
+    other.add_phrases(keys, vectors)
+    assert np.array_equal(other.encode(PHRASES), expected)

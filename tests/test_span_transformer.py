@@ -17,14 +17,18 @@ from lmi.cli.main import app
 from lmi.config import MODELS_DIR
 from lmi.nlp.span_component import default_model_dir, model_kind, span_pipeline
 from lmi.nlp.span_transformer import (
+    FORBIDDEN,
     META_FILE,
     WEIGHTS_FILE,
+    BioCrf,
+    Segment,
     base_model,
     doc_segments,
     length_batches,
     load_transformer,
     tags_to_spans,
     viterbi_bio,
+    word_tensors,
 )
 
 SHIPPED = MODELS_DIR / "skillspan_minilm"
@@ -102,6 +106,65 @@ def test_viterbi_matches_brute_force_best_valid_path() -> None:
         best = max((t for t in itertools.product(range(3), repeat=n) if valid(t)),
                    key=lambda t: sum(logp[i, k] for i, k in enumerate(t)))
         assert tuple(viterbi_bio(logp)) == best
+
+
+def path_score(tags, emissions, start, trans) -> float:
+    """Score of one O/B/I path under a CRF, O->I and start->I forbidden (as in the tagger)."""
+    score = start[tags[0]] + emissions[0][tags[0]] + (FORBIDDEN if tags[0] == 2 else 0.0)
+    for i in range(1, len(tags)):
+        a, b = tags[i - 1], tags[i]
+        score += trans[a][b] + emissions[i][b] + (FORBIDDEN if (a, b) == (0, 2) else 0.0)
+    return score
+
+
+def test_crf_viterbi_matches_brute_force_best_path() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(30):
+        n = int(rng.integers(1, 6))
+        emissions = rng.normal(size=(n, 3)).tolist()
+        start, trans = rng.normal(size=3).tolist(), rng.normal(size=(3, 3)).tolist()
+        best = max((t for t in itertools.product(range(3), repeat=n) if valid(t)),
+                   key=lambda t: path_score(t, emissions, start, trans))
+        assert tuple(viterbi_bio(emissions, (start, trans))) == best
+
+
+def test_crf_with_zero_transitions_decodes_like_plain_viterbi() -> None:
+    rng = np.random.default_rng(5)
+    zero = ([0.0] * 3, [[0.0] * 3 for _ in range(3)])
+    for _ in range(20):
+        logp = rng.normal(size=(int(rng.integers(1, 8)), 3))
+        assert viterbi_bio(logp.tolist(), zero) == viterbi_bio(logp)
+
+
+def test_crf_nll_is_minus_log_probability_of_the_gold_path() -> None:
+    import torch
+
+    torch.manual_seed(0)
+    crf = BioCrf(n_labels=2)
+    with torch.no_grad():
+        crf.start.normal_()
+        crf.transitions.normal_()
+    emissions = torch.randn(2, 3, 2, 3)                  # 2 sequences, 3 words, 2 labels
+    tags = torch.tensor([[[1, 0], [2, 1], [0, 2]], [[0, 1], [1, 0], [0, 0]]])
+    mask = torch.tensor([[True, True, True], [True, True, False]])   # second: 2 words
+    expected = 0.0
+    for b in range(2):
+        n = int(mask[b].sum())
+        for h in range(2):
+            em = emissions[b, :n, h].tolist()
+            start, trans = crf.start[h].tolist(), crf.transitions[h].tolist()
+            log_z = np.logaddexp.reduce([path_score(t, em, start, trans)
+                                         for t in itertools.product(range(3), repeat=n)])
+            expected += log_z - path_score(tags[b, :n, h].tolist(), em, start, trans)
+    assert crf.nll(emissions, tags, mask).item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_word_tensors_read_an_inside_tag_after_outside_as_begin() -> None:
+    seg = Segment([101, 7, 8, 9, 102], [1, 2, 3], [0, 1, 2], tags=[(2, 0), (2, 0), (0, 2)])
+    first, tags, mask = word_tensors([seg])
+    assert first.tolist() == [[1, 2, 3]]
+    assert tags[0, :, 0].tolist() == [1, 2, 0] and tags[0, :, 1].tolist() == [0, 0, 1]
+    assert mask.tolist() == [[True, True, True]]
 
 
 def test_length_batches_cover_all_and_group_similar_lengths() -> None:
@@ -211,6 +274,22 @@ def test_one_step_training_writes_a_loadable_artefact(tmp_path: Path) -> None:
     assert payload["meta"]["kind"] == "minilm"
     assert {r["label"]: r for r in payload["rows"]}["both"]["f1"] == pytest.approx(
         rows["both"]["f1"])
+
+
+def test_crf_training_saves_transitions_that_decoding_uses(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "tiny.json", RECORDS * 3)
+    out = tmp_path / "crf"
+    result = CliRunner().invoke(app, [
+        "train", "spans", "--arch", "minilm", "--train", str(data), "--dev", str(data),
+        "--output", str(out), "--max-steps", "2", "--tuned-layers", "1", "--crf",
+        "--format", "json"])
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / META_FILE).read_text())
+    assert np.array(meta["crf"]["transitions"]).shape == (2, 3, 3)
+    assert np.abs(np.array(meta["crf"]["transitions"])).sum() > 0     # they were trained
+    assert "--crf" in (out / "MODEL_CARD.md").read_text()
+    load_transformer.cache_clear()
+    assert load_transformer(str(out)).crf is not None
 
 
 def test_cli_eval_spans_detects_cnn_and_rejects_empty_folder(tmp_path: Path) -> None:
