@@ -18,8 +18,9 @@ train_app = typer.Typer(help="Train the models shipped under models/.", no_args_
 
 @train_app.command("spans")
 def spans(
-    train: Annotated[Path, typer.Option(
-        "--train", help="SkillSpan-format training file.")] = SKILLSPAN / "train.json",
+    train: Annotated[list[Path] | None, typer.Option(
+        "--train", help="SkillSpan-format training file; repeat to train on several "
+        "(minilm). Default: ../shared/bench/skillspan/json/train.json.")] = None,
     dev: Annotated[Path, typer.Option(
         "--dev", help="SkillSpan-format dev file (model selection only).")
     ] = SKILLSPAN / "dev.json",
@@ -63,6 +64,9 @@ def spans(
     crf: Annotated[bool, typer.Option(
         "--crf", help="minilm: train a CRF per label (learned BIO transitions, used when "
         "decoding) instead of per-token cross-entropy.")] = False,
+    keep: Annotated[str, typer.Option(
+        "--keep", help="minilm: best = the best epoch on --dev; last = the final epoch (use "
+        "when --dev is also a --train file: its scores are then in-sample).")] = "best",
     fmt: FormatOption = Format.table,
 ) -> None:
     """Train the SkillSpan skill/knowledge span tagger and save the best-on-dev model.
@@ -72,14 +76,24 @@ def spans(
         lmi train spans --arch minilm --max-epochs 4 --tuned-layers 6 --layer-decay 0.9
 
         lmi train spans --seed 0 --max-epochs 30 --max-steps 4000 --mode joint
+
+    Train on train + dev for a fixed schedule (dev scores then in-sample):
+
+        lmi train spans --arch minilm --crf --train ../shared/bench/skillspan/json/train.json
+        --train ../shared/bench/skillspan/json/dev.json --keep last --max-epochs 8
     """
     from lmi.config import MODELS_DIR
 
-    for path in (train, dev):
+    train = train or [SKILLSPAN / "train.json"]
+    for path in (*train, dev):
         if not path.is_file():
             raise fail(f"dataset not found: {path}")
     if arch not in ARCHS:
         raise fail(f"--arch must be one of {', '.join(ARCHS)}")
+    if keep not in ("best", "last"):
+        raise fail("--keep must be best or last")
+    if arch != "minilm" and (len(train) > 1 or keep != "best"):
+        raise fail("several --train files and --keep last need --arch minilm")
     if precision not in ("fp32", "bf16"):
         raise fail("--precision must be fp32 or bf16")
     if arch == "minilm":
@@ -91,7 +105,7 @@ def spans(
                             batch_size=batch_size, span_weight=span_weight, seed=seed,
                             threads=threads, layer_decay=layer_decay,
                             label_smoothing=label_smoothing, bucket=bucket,
-                            precision=precision, crf=crf)
+                            precision=precision, crf=crf, keep=keep)
         result = train_transformer(train, dev, output, settings,
                                    log=lambda m: typer.echo(m, err=True))
         scores = result["dev"]["scores"]
@@ -103,7 +117,7 @@ def spans(
         if mode not in MODES:
             raise fail(f"--mode must be one of {', '.join(MODES)}")
         output = output or MODELS_DIR / "skillspan_spans"
-        result = train_spans(train, dev, output, seed=seed, max_epochs=max_epochs or 30,
+        result = train_spans(train[0], dev, output, seed=seed, max_epochs=max_epochs or 30,
                              max_steps=4000 if max_steps is None else max_steps, mode=mode,
                              workers=workers)
         scores = result["dev"]["scores"]

@@ -18,6 +18,7 @@ import math
 import random
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -66,6 +67,8 @@ class Settings:
     bucket: bool = True           # batches of similar-length sentences (less padding)
     precision: str = "fp32"       # bf16: forward/backward under bfloat16 autocast (fp32 weights)
     crf: bool = False             # train a linear-chain CRF per label (learned BIO transitions)
+    keep: str = "best"            # best: the best epoch on dev; last: the final epoch (when dev
+                                  # is part of the training data, so cannot select)
 
 
 @dataclass
@@ -615,9 +618,11 @@ def gold_spans(doc: Doc):
     return doc.user_data.get("gold_spans", [])
 
 
-def train_transformer(train_path: str | Path, dev_path: str | Path, output_dir: str | Path,
-                      settings: Settings | None = None, log=print) -> dict:
-    """Fine-tune the top layers + heads on train, keep the best epoch on dev, save the artefact.
+def train_transformer(train_path: str | Path | Sequence[str | Path], dev_path: str | Path,
+                      output_dir: str | Path, settings: Settings | None = None,
+                      log=print) -> dict:
+    """Fine-tune the top layers + heads on train (one file or several), keep the best epoch on
+    dev (or the last one, `settings.keep == "last"`), save the artefact.
 
     Returns the saved metadata (settings, seconds, best epoch, dev span_scores per epoch).
     """
@@ -670,7 +675,8 @@ def train_transformer(train_path: str | Path, dev_path: str | Path, output_dir: 
     meta = {"kind": "minilm_bio", "base": "all-MiniLM-L6-v2 (lmi.config.sentence_model_path)",
             "labels": list(LABELS), "bio": list(BIO), "decode": "viterbi",
             "max_length": settings.max_length, "tuned_layers": settings.tuned_layers,
-            "settings": asdict(settings), "train": str(train_path), "dev_path": str(dev_path)}
+            "settings": asdict(settings), "train": train_names(train_path),
+            "dev_path": str(dev_path)}
     rng = random.Random(settings.seed)
     for epoch in range(1, settings.epochs + 1):
         model.train()
@@ -709,7 +715,7 @@ def train_transformer(train_path: str | Path, dev_path: str | Path, output_dir: 
         history.append({"epoch": epoch, "step": step,
                         **{k: round(v["f1"], 4) for k, v in scores.items()}})
         log(f"epoch {epoch} dev F1 {history[-1]} {time.time() - started:.0f}s")
-        if best is None or scores["both"]["f1"] > best:
+        if settings.keep == "last" or best is None or scores["both"]["f1"] > best:
             best = scores["both"]["f1"]
             meta.update(best_epoch=epoch, best_step=step)
             best_crf = meta.get("crf")
@@ -740,10 +746,18 @@ def finish(output_dir: str | Path, meta: dict) -> dict:
     return meta
 
 
+def train_names(train_path: str | Path | Sequence[str | Path]) -> list[str]:
+    """The training file(s) as a list of strings (metadata)."""
+    paths = [train_path] if isinstance(train_path, (str, Path)) else list(train_path)
+    return [str(p) for p in paths]
+
+
 def command_line(meta: dict) -> str:
     """The `lmi train spans --arch minilm` call reproducing a run."""
     s = meta["settings"]
-    return (f"lmi train spans --arch minilm --train {meta['train']} --dev {meta['dev_path']} "
+    train = " --train ".join(train_names(meta["train"]) if isinstance(meta["train"], list)
+                             else [meta["train"]])
+    return (f"lmi train spans --arch minilm --train {train} --dev {meta['dev_path']} "
             f"--seed {s['seed']} --max-epochs {s['epochs']} --max-steps {s['max_steps']} "
             f"--tuned-layers {s['tuned_layers']} --learn-rate {s['learn_rate']:g} "
             f"--batch-size {s['batch_size']} --span-weight {s['span_weight']:g} "
@@ -751,7 +765,8 @@ def command_line(meta: dict) -> str:
             f"--label-smoothing {s.get('label_smoothing', 0.0):g}"
             + ("" if s.get("bucket", False) else " --no-bucket")
             + (" --precision bf16" if s.get("precision") == "bf16" else "")
-            + (" --crf" if s.get("crf") else ""))
+            + (" --crf" if s.get("crf") else "")
+            + (" --keep last" if s.get("keep") == "last" else ""))
 
 
 def attach_gold(docs: list[Doc], path: str | Path) -> None:
@@ -774,15 +789,14 @@ tokenized by `spacy.blank("en")`.
 
 ## Data
 SkillSpan (Zhang et al., NAACL 2022; MIT licence, (c) 2023 Mike Zhang): English job postings
-with two independent BIO layers (skill, knowledge). Trained on `train.json`; `dev.json` used only
-to pick the best epoch (and for the scores below). The test split was never read.
+with two independent BIO layers (skill, knowledge). {data_use} The test split was never read.
 
 ## Command
 ```
 {command}
 ```
 Seed {seed} (python, numpy, torch); torch threads {threads}; wall time {seconds} s on a shared
-2-core CPU (best epoch {best_epoch} of {epochs}).
+2-core CPU ({kept} epoch {best_epoch} of {epochs}).
 
 ## Architecture
 Base: the packaged all-MiniLM-L6-v2 (`lmi.config.sentence_model_path()`, BertModel, 6 layers,
@@ -833,6 +847,22 @@ ensemble's. Combined with:
 """
 
 
+def data_use(meta: dict) -> str:
+    """How the run used its files, for the model card (in-sample dev scores said so)."""
+    train = meta["train"] if isinstance(meta["train"], list) else [meta["train"]]
+    names = ", ".join(f"`{Path(t).name}`" for t in train)
+    dev = Path(meta["dev_path"]).name
+    if meta["settings"].get("keep") != "last":
+        return (f"Trained on {names}; `{dev}` used only to pick the best epoch (and for the "
+                "scores below).")
+    text = (f"Trained on {names} for a fixed number of epochs; the last epoch is kept (no "
+            "selection on dev).")
+    if any(Path(t).resolve() == Path(meta["dev_path"]).resolve() for t in train):
+        text += (f" `{dev}` is part of the training data, so the dev scores below are "
+                 "in-sample, **not evidence** (held-out estimate: docs/spans.md).")
+    return text
+
+
 def write_model_card(output_dir: str | Path, meta: dict) -> Path:
     """MODEL_CARD.md beside the artefact, filled from the metadata of a finished run."""
     scores = meta["dev"]["scores"]
@@ -844,6 +874,7 @@ def write_model_card(output_dir: str | Path, meta: dict) -> Path:
                         f"knowledge {h['knowledge']:.3f}, both {h['both']:.3f}"
                         for h in meta.get("history", []))
     text = CARD.format(command=command_line(meta), seconds=meta.get("seconds"),
+                       data_use=data_use(meta), kept=settings["keep"],
                        best_epoch=meta.get("best_epoch"), rows_table=rows_table,
                        history=history, dev_path=meta["dev_path"], weights=WEIGHTS_FILE,
                        meta_file=META_FILE, size_mb=meta["size_bytes"] / 1e6,

@@ -24,12 +24,15 @@ GOLD_KEY = "gold"
 SpanTuple = tuple[int, int, str]  # token start, token end (exclusive), label
 
 
-def read_records(path: str | Path) -> Iterator[dict]:
-    """Yield the JSON records of a SkillSpan-format file, skipping blank lines."""
-    with Path(path).open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                yield json.loads(line)
+def read_records(path: str | Path | Sequence[str | Path]) -> Iterator[dict]:
+    """Yield the JSON records of a SkillSpan-format file (or of several, in order), skipping
+    blank lines."""
+    paths = [path] if isinstance(path, (str, Path)) else list(path)
+    for one in paths:
+        with Path(one).open(encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    yield json.loads(line)
 
 
 def bio_to_spans(tags: Sequence[str]) -> list[tuple[int, int]]:

@@ -30,6 +30,7 @@ from lmi.nlp.span_transformer import (
     viterbi_bio,
     word_tensors,
 )
+from lmi.nlp.spans_data import read_records
 
 SHIPPED = MODELS_DIR / "skillspan_minilm"
 RECORDS = [
@@ -290,6 +291,28 @@ def test_crf_training_saves_transitions_that_decoding_uses(tmp_path: Path) -> No
     assert "--crf" in (out / "MODEL_CARD.md").read_text()
     load_transformer.cache_clear()
     assert load_transformer(str(out)).crf is not None
+
+
+def test_training_on_several_files_can_keep_the_last_epoch(tmp_path: Path) -> None:
+    train = write_jsonl(tmp_path / "train.json", RECORDS * 3)
+    dev = write_jsonl(tmp_path / "dev.json", RECORDS[:1] * 2)
+    assert len(list(read_records([train, dev]))) == 8
+    out = tmp_path / "last"
+    result = CliRunner().invoke(app, [
+        "train", "spans", "--arch", "minilm", "--train", str(train), "--train", str(dev),
+        "--dev", str(dev), "--output", str(out), "--max-epochs", "3", "--max-steps", "0",
+        "--tuned-layers", "1", "--keep", "last", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / META_FILE).read_text())
+    assert meta["train"] == [str(train), str(dev)]
+    assert [h["epoch"] for h in meta["history"]] == [1, 2, 3]
+    assert meta["best_epoch"] == 3                  # kept whatever its dev score
+    card = (out / "MODEL_CARD.md").read_text()
+    assert f"--train {train} --train {dev}" in card and "--keep last" in card
+    assert "in-sample" in card and "last epoch 3 of 3" in card
+    cnn = CliRunner().invoke(app, ["train", "spans", "--train", str(train), "--train", str(dev),
+                                   "--dev", str(dev), "--output", str(tmp_path / "cnn")])
+    assert cnn.exit_code != 0 and "--arch minilm" in cnn.output
 
 
 def test_cli_eval_spans_detects_cnn_and_rejects_empty_folder(tmp_path: Path) -> None:
