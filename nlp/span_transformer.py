@@ -34,7 +34,7 @@ from transformers import AutoTokenizer, BertModel
 from transformers.masking_utils import create_bidirectional_mask
 
 from lmi.config import sentence_model_path
-from lmi.nlp.spans_data import LABELS, read_records, record_spans
+from lmi.nlp.spans_data import LABELS, as_paths, read_records, record_spans
 from lmi.nlp.types import token_table
 
 BIO = ("O", "B", "I")
@@ -197,6 +197,8 @@ def pad(rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
 # --- decoding -------------------------------------------------------------------------------------
 
 FORBIDDEN = -1e4                  # score of the O->I and start->I moves (never taken)
+ALLOWED_MOVES = [[0.0, 0.0, FORBIDDEN], [0.0] * 3, [0.0] * 3]    # from O, B, I to O, B, I
+ALLOWED_STARTS = [0.0, 0.0, FORBIDDEN]
 
 
 def viterbi_bio(log_probs: list[list[float]] | np.ndarray,
@@ -217,6 +219,11 @@ def viterbi_bio(log_probs: list[list[float]] | np.ndarray,
         best_ob = 0 if score[0] >= score[best_bi] else best_bi
         back.append((best_ob, best_ob, best_bi))
         score = [score[best_ob] + row[0], score[best_ob] + row[1], score[best_bi] + row[2]]
+    return _backtrace(score, back)
+
+
+def _backtrace(score: list[float], back: list) -> list[int]:
+    """Tags of the best final state followed back through the per-step pointers."""
     tag = max(range(3), key=score.__getitem__)
     tags = [tag]
     for pointers in reversed(back):
@@ -228,20 +235,14 @@ def viterbi_bio(log_probs: list[list[float]] | np.ndarray,
 def _viterbi_crf(log_probs: list[list[float]] | np.ndarray,
                  crf: tuple[list[float], list[list[float]]]) -> list[int]:
     start, trans = crf
-    allowed = [[0.0, 0.0, FORBIDDEN], [0.0] * 3, [0.0] * 3]     # from O, B, I
-    move = [[trans[a][b] + allowed[a][b] for b in range(3)] for a in range(3)]
-    score = [log_probs[0][b] + start[b] + (FORBIDDEN if b == 2 else 0.0) for b in range(3)]
+    move = [[trans[a][b] + ALLOWED_MOVES[a][b] for b in range(3)] for a in range(3)]
+    score = [log_probs[0][b] + start[b] + ALLOWED_STARTS[b] for b in range(3)]
     back: list[list[int]] = []
     for row in log_probs[1:]:
         prev = [max(range(3), key=lambda a, b=b: score[a] + move[a][b]) for b in range(3)]
         score = [score[prev[b]] + move[prev[b]][b] + row[b] for b in range(3)]
         back.append(prev)
-    tag = max(range(3), key=score.__getitem__)
-    tags = [tag]
-    for pointers in reversed(back):
-        tag = pointers[tag]
-        tags.append(tag)
-    return tags[::-1]
+    return _backtrace(score, back)
 
 
 def crf_params(meta: dict) -> list[tuple[list[float], list[list[float]]]] | None:
@@ -519,11 +520,8 @@ class BioCrf(nn.Module):
         super().__init__()
         self.start = nn.Parameter(torch.zeros(n_labels, len(BIO)))
         self.transitions = nn.Parameter(torch.zeros(n_labels, len(BIO), len(BIO)))
-        allowed = torch.zeros(len(BIO), len(BIO))
-        allowed[0, 2] = FORBIDDEN
-        self.register_buffer("allowed", allowed, persistent=False)
-        self.register_buffer("start_allowed", torch.tensor([0.0, 0.0, FORBIDDEN]),
-                             persistent=False)
+        self.register_buffer("allowed", torch.tensor(ALLOWED_MOVES), persistent=False)
+        self.register_buffer("start_allowed", torch.tensor(ALLOWED_STARTS), persistent=False)
 
     def nll(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor
             ) -> torch.Tensor:
@@ -748,15 +746,13 @@ def finish(output_dir: str | Path, meta: dict) -> dict:
 
 def train_names(train_path: str | Path | Sequence[str | Path]) -> list[str]:
     """The training file(s) as a list of strings (metadata)."""
-    paths = [train_path] if isinstance(train_path, (str, Path)) else list(train_path)
-    return [str(p) for p in paths]
+    return [str(p) for p in as_paths(train_path)]
 
 
 def command_line(meta: dict) -> str:
     """The `lmi train spans --arch minilm` call reproducing a run."""
     s = meta["settings"]
-    train = " --train ".join(train_names(meta["train"]) if isinstance(meta["train"], list)
-                             else [meta["train"]])
+    train = " --train ".join(train_names(meta["train"]))
     return (f"lmi train spans --arch minilm --train {train} --dev {meta['dev_path']} "
             f"--seed {s['seed']} --max-epochs {s['epochs']} --max-steps {s['max_steps']} "
             f"--tuned-layers {s['tuned_layers']} --learn-rate {s['learn_rate']:g} "
@@ -849,15 +845,15 @@ ensemble's. Combined with:
 
 def data_use(meta: dict) -> str:
     """How the run used its files, for the model card (in-sample dev scores said so)."""
-    train = meta["train"] if isinstance(meta["train"], list) else [meta["train"]]
-    names = ", ".join(f"`{Path(t).name}`" for t in train)
+    train = as_paths(meta["train"])
+    names = ", ".join(f"`{t.name}`" for t in train)
     dev = Path(meta["dev_path"]).name
     if meta["settings"].get("keep") != "last":
         return (f"Trained on {names}; `{dev}` used only to pick the best epoch (and for the "
                 "scores below).")
     text = (f"Trained on {names} for a fixed number of epochs; the last epoch is kept (no "
             "selection on dev).")
-    if any(Path(t).resolve() == Path(meta["dev_path"]).resolve() for t in train):
+    if any(t.resolve() == Path(meta["dev_path"]).resolve() for t in train):
         text += (f" `{dev}` is part of the training data, so the dev scores below are "
                  "in-sample, **not evidence** (held-out estimate: docs/spans.md).")
     return text

@@ -24,11 +24,15 @@ GOLD_KEY = "gold"
 SpanTuple = tuple[int, int, str]  # token start, token end (exclusive), label
 
 
+def as_paths(path: str | Path | Sequence[str | Path]) -> list[Path]:
+    """One path or several, as a list of paths."""
+    return [Path(path)] if isinstance(path, (str, Path)) else [Path(p) for p in path]
+
+
 def read_records(path: str | Path | Sequence[str | Path]) -> Iterator[dict]:
     """Yield the JSON records of a SkillSpan-format file (or of several, in order), skipping
     blank lines."""
-    paths = [path] if isinstance(path, (str, Path)) else list(path)
-    for one in paths:
+    for one in as_paths(path):
         with Path(one).open(encoding="utf-8") as handle:
             for line in handle:
                 if line.strip():
