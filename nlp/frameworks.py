@@ -25,6 +25,7 @@ ESCO_COLLECTIONS = {
     "languageSkillsCollection_en.csv": "language",
 }
 ESCO_SKILL_TYPES = {"skill/competence": "skill", "knowledge": "knowledge"}
+ESCO_OCCUPATION_SKILLS = "occupationSkillRelations.csv"
 ONET_TECH_FILE = "Technology Skills.txt"
 STARTER_PATH = DEMO_DIR / "starter_framework.json"
 csv.field_size_limit(10_000_000)
@@ -51,8 +52,14 @@ def list_frameworks(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 def store_framework(con: duckdb.DuckDBPyConnection, framework_id: str, name: str,
                     version: str | None, source_path: str | None,
-                    skills: list[SkillRow]) -> dict[str, Any]:
-    """Replace a framework's skills in one transaction and return its `frameworks` row."""
+                    skills: list[SkillRow],
+                    occupation_skills: list[tuple[str, str, str]] | None = None
+                    ) -> dict[str, Any]:
+    """Replace a framework's skills in one transaction and return its `frameworks` row.
+
+    occupation_skills: (occupation code, skill id, relation) triples, kept for crosswalks
+    (lmi.nlp.crosswalks). Equivalents computed against the old skills are dropped.
+    """
     params = {
         "framework_id": framework_id,
         "skill_id": [s.skill_id for s in skills],
@@ -69,6 +76,9 @@ def store_framework(con: duckdb.DuckDBPyConnection, framework_id: str, name: str
         con.execute(sql("frameworks/delete_skills"), {"framework_id": framework_id})
         if skills:
             con.execute(sql("frameworks/insert_skills"), params)
+        _store_occupation_skills(con, framework_id, occupation_skills or [])
+        con.execute(sql("crosswalks/delete_framework_equivalents"),
+                    {"framework_id": framework_id})
         con.execute(sql("frameworks/upsert_framework"), {
             "framework_id": framework_id, "name": name, "version": version,
             "source_path": source_path})
@@ -77,6 +87,16 @@ def store_framework(con: duckdb.DuckDBPyConnection, framework_id: str, name: str
         con.execute("ROLLBACK")
         raise
     return next(r for r in list_frameworks(con) if r["id"] == framework_id)
+
+
+def _store_occupation_skills(con: duckdb.DuckDBPyConnection, framework_id: str,
+                             triples: list[tuple[str, str, str]]) -> None:
+    con.execute(sql("crosswalks/delete_occupation_skills"), {"framework_id": framework_id})
+    if triples:
+        occupation, skill, relation = (list(col) for col in zip(*triples, strict=True))
+        con.execute(sql("crosswalks/insert_occupation_skills"), {
+            "framework_id": framework_id, "occupation_code": occupation, "skill_id": skill,
+            "relation": relation})
 
 
 def guess_version(path: str | Path) -> str | None:
@@ -161,8 +181,13 @@ def import_esco(con: duckdb.DuckDBPyConnection, path: str | Path, *,
                 skill = skills.get(rec["conceptUri"])
                 if skill is not None and collection not in skill.collections:
                     skill.collections.append(collection)
+    occupation_skills = []
+    if bundle.has(ESCO_OCCUPATION_SKILLS):
+        with bundle.open(ESCO_OCCUPATION_SKILLS) as fh:
+            occupation_skills = [(rec["occupationUri"], rec["skillUri"], rec["relationType"])
+                                 for rec in csv.DictReader(fh) if rec.get("skillUri") in skills]
     return store_framework(con, "esco", "ESCO", version or guess_version(path),
-                           str(path.resolve()), list(skills.values()))
+                           str(path.resolve()), list(skills.values()), occupation_skills)
 
 
 # ---------------------------------------------------------------- provider / starter
@@ -255,12 +280,17 @@ def import_onet_technology(con: duckdb.DuckDBPyConnection, path: str | Path, *,
     if not file.exists():
         raise FileNotFoundError(f"no O*NET technology file at {file}")
     skills: dict[str, SkillRow] = {}
+    occupation_skills: list[tuple[str, str, str]] = []
     with open(file, encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
         for rec in reader:
             name = (rec.get("Example") or "").strip()
             if not name:
                 continue
+            soc = (rec.get("O*NET-SOC Code") or "").strip()
+            if soc:
+                hot = rec.get("Hot Technology") == "Y"
+                occupation_skills.append((soc, name, "hot_technology" if hot else "technology"))
             skill = skills.setdefault(name, SkillRow(
                 skill_id=name, preferred_label=name, skill_type="technology",
                 parent_id=(rec.get("Commodity Title") or "").strip() or None,
@@ -272,4 +302,4 @@ def import_onet_technology(con: duckdb.DuckDBPyConnection, path: str | Path, *,
     folder = path if path.is_dir() else path.parent
     return store_framework(con, "onet", "O*NET technology skills",
                            version or guess_version(folder), str(file.resolve()),
-                           list(skills.values()))
+                           list(skills.values()), occupation_skills)
