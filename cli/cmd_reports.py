@@ -67,6 +67,9 @@ HtmlOption = Annotated[Path | None, typer.Option(
     "--html", help="Also write the self-contained HTML report (charts) to this file.")]
 PeriodOption = Annotated[str | None, typer.Option(
     "--period", help="A month (2024-03) or quarter (2024-Q1); instead of --since/--until.")]
+EquivalentsOption = Annotated[str | None, typer.Option(
+    "--equivalents", help="Add each skill's best equivalent in this framework, e.g. onet "
+                          "(after `lmi frameworks match esco onet`).")]
 FloorOption = Annotated[int, typer.Option(
     "--floor", min=0, help="Suppress (and mark) cells with fewer jobs than this.")]
 
@@ -170,6 +173,23 @@ def _emit(tables: dict[str, list[dict[str, Any]]], meta: dict[str, Any], fmt: Re
             console.print(f"[dim]wrote {path}[/dim]", highlight=False)
 
 
+def _equivalents(con: duckdb.DuckDBPyConnection, found: list[dict[str, Any]],
+                 framework: str | None, columns: list[str]
+                 ) -> tuple[list[dict[str, Any]], list[str]]:
+    """Rows and columns with the best equivalent in `framework` beside each label."""
+    if framework is None:
+        return found, columns
+    from lmi.nlp.crosswalks import attach_equivalents
+
+    try:
+        found = attach_equivalents(con, found, framework)
+    except KeyError as exc:
+        raise fail(str(exc.args[0])) from None
+    at = columns.index("label") + 1
+    return found, [*columns[:at], "equivalent", "equivalent_match", *columns[at:],
+                   "equivalent_id"]
+
+
 def _html(con: duckdb.DuckDBPyConnection, html: Path | None, filters: flt.Filters,
           **kwargs: Any) -> None:
     if html is not None:
@@ -191,6 +211,7 @@ def top(
     fmt: ReportFormatOption = ReportFormat.table,
     output: OutputOption = None,
     html: HtmlOption = None,
+    equivalents: EquivalentsOption = None,
 ) -> None:
     """Skills asked for in the most jobs: jobs, postings, share, location quotient (lq).
 
@@ -198,13 +219,15 @@ def top(
     jobs; lq = share / national share. Cells under --floor jobs (default 25) are suppressed.
 
     Example:  lmi skills top --region Alberta --period 2024-Q1 --limit 10 --format csv
+              lmi skills top --framework esco --equivalents onet
     """
     with open_warehouse(db) as con:
         rows, meta = top_skills(con, filters, limit=limit, framework=framework, floor=floor)
+        rows, columns = _equivalents(con, rows, equivalents, TOP_COLUMNS)
         _html(con, html, filters, limit=limit, floor=floor)
-    _emit({"rows": rows}, meta, fmt, output, {"rows": TOP_COLUMNS}, lambda: render(
+    _emit({"rows": rows}, meta, fmt, output, {"rows": columns}, lambda: render(
         rows, Format.table, title=f"Top skills — {describe(meta)}", meta=footer(meta),
-        columns=TOP_COLUMNS[:-2]))
+        columns=[c for c in columns if c not in ("framework_id", "skill_id", "equivalent_id")]))
 
 
 def compare(
@@ -350,6 +373,7 @@ def gaps(
     fmt: ReportFormatOption = ReportFormat.table,
     output: OutputOption = None,
     html: HtmlOption = None,
+    equivalents: EquivalentsOption = None,
 ) -> None:
     """Demanded and emerging skills vs the imported microcredential catalogue.
 
@@ -361,14 +385,17 @@ def gaps(
     Example:  lmi report gaps --region "Calgary" --sector 54 --limit 25 --html gaps.html
               lmi report gaps --part credentials --format csv > alignment.csv
               lmi report gaps --format xlsx --output gaps.xlsx
+              lmi report gaps --part skills --equivalents onet
     """
     with open_warehouse(db) as con:
         result = gap_report(con, filters, limit=limit, in_demand_share=in_demand,
                             include_emerging=not no_emerging, min_count=min_count, floor=floor)
+        result["skills"], skill_columns = _equivalents(con, result["skills"], equivalents,
+                                                       SKILL_COLUMNS)
         _html(con, html, filters, limit=limit, floor=floor, min_count=min_count)
     meta = result["meta"]
     parts = [p.value for p in Part if p is not Part.all and part in (Part.all, p)]
-    columns = {"skills": SKILL_COLUMNS, "proposals": PROPOSAL_COLUMNS,
+    columns = {"skills": skill_columns, "proposals": PROPOSAL_COLUMNS,
                "credentials": CREDENTIAL_COLUMNS}
 
     def show() -> None:
@@ -376,7 +403,8 @@ def gaps(
         if "skills" in parts:
             cov = meta["coverage"]
             shown = [{**r, "emerging": "yes" if r["emerging"] else ""} for r in result["skills"]]
-            render(shown, Format.table, columns=SKILL_COLUMNS[:-3],
+            render(shown, Format.table, columns=[c for c in skill_columns if c not in (
+                       "suppressed", "framework_id", "skill_id", "equivalent_id")],
                    title=f"Demanded and emerging skills: {cov['covered']} covered, "
                          f"{cov['partly covered']} partly covered, {cov['uncovered']} uncovered")
         if "proposals" in parts:

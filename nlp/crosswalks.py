@@ -279,3 +279,31 @@ def equivalents_between(con: duckdb.DuckDBPyConnection, framework_id: str,
     return rows(con, sql("crosswalks/equivalents_between"), {
         "framework_id": framework_id, "other_framework_id": other_framework_id,
         "match": match, "max_rank": max_rank, "limit": limit})
+
+
+EQUIVALENT_FIELDS = ("equivalent", "equivalent_match", "equivalent_similarity", "equivalent_id")
+
+
+def attach_equivalents(con: duckdb.DuckDBPyConnection, found: list[dict[str, Any]],
+                       other_framework_id: str) -> list[dict[str, Any]]:
+    """Report rows (framework_id, skill_id) with their best equivalent in another framework.
+
+    Adds EQUIVALENT_FIELDS (None where no equivalent is stored). Raises KeyError when no
+    equivalents into that framework are stored at all.
+    """
+    stored = con.execute("SELECT count(*) FROM skill_equivalents WHERE other_framework_id = ?",
+                         [other_framework_id]).fetchone()[0]
+    if not stored:
+        raise KeyError(f"no equivalents into {other_framework_id!r} stored: run "
+                       f"`lmi frameworks match <framework> {other_framework_id}`")
+    keys = sorted({f"{r['framework_id']}|{r['skill_id']}" for r in found
+                   if r.get("skill_id") is not None})
+    best = {(r["framework_id"], r["skill_id"]): r for r in rows(
+        con, sql("crosswalks/best_equivalents"),
+        {"other_framework_id": other_framework_id, "keys": keys})}
+    empty = dict.fromkeys(EQUIVALENT_FIELDS)
+    out = []
+    for r in found:
+        match = best.get((r.get("framework_id"), r.get("skill_id")))
+        out.append({**r, **({k: match[k] for k in EQUIVALENT_FIELDS} if match else empty)})
+    return out

@@ -688,3 +688,32 @@ def test_aggregates_same_answers_for_every_filter(cube_db, tmp_path, opened, mon
     for f, base in zip(CUBE_FILTERS, before, strict=True):
         assert top_skills(con, f)[1]["source"].startswith("aggregates")
         assert _all_reports(con, f) == base, f
+
+
+def test_top_and_gaps_show_equivalents(small_db, opened):
+    con = opened(small_db)
+    con.execute("INSERT INTO frameworks (framework_id, name, version) VALUES ('other', 'O', '1')")
+    con.execute("INSERT INTO skills (framework_id, skill_id, preferred_label) VALUES "
+                "('other', 'x1', 'Alpha elsewhere'), ('other', 'x2', 'Second best')")
+    con.execute("INSERT INTO skill_equivalents (framework_id, skill_id, other_framework_id, "
+                "other_skill_id, rank, match, similarity) VALUES "
+                "('test', 'A', 'other', 'x1', 1, 'close', 0.91), "
+                "('test', 'A', 'other', 'x2', 2, 'related', 0.80)")
+    con.close()
+    args = ["--db", str(small_db), "--floor", "0", "--equivalents", "other"]
+    top = runner.invoke(app, ["skills", "top", *args, "--format", "json"], env=ENV)
+    assert top.exit_code == 0, top.output
+    rows = {r["skill_id"]: r for r in json.loads(top.stdout)["rows"]}
+    assert (rows["A"]["equivalent"], rows["A"]["equivalent_match"],
+            rows["A"]["equivalent_id"]) == ("Alpha elsewhere", "close", "x1")
+    assert rows["B"]["equivalent"] is None
+    table = runner.invoke(app, ["skills", "top", *args], env=ENV)
+    assert "Alpha elsewhere" in table.output and "x1" not in table.output.split()
+    gaps = runner.invoke(app, ["report", "gaps", *args, "--part", "skills", "--format", "csv"],
+                         env=ENV)
+    assert gaps.exit_code == 0, gaps.output
+    parsed = {r["skill_id"]: r for r in csv.DictReader(io.StringIO(gaps.stdout))}
+    assert parsed["A"]["equivalent"] == "Alpha elsewhere" and parsed["C"]["equivalent"] == ""
+    none = runner.invoke(app, ["skills", "top", "--db", str(small_db), "--equivalents", "esco"],
+                         env=ENV)
+    assert none.exit_code == 2 and "lmi frameworks match" in none.output
