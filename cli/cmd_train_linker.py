@@ -30,6 +30,10 @@ def linker(
     tau: Annotated[float | None, typer.Option(
         "--tau", min=0.0, max=1.0,
         help="Acceptance threshold to ship (default: best cross-fitted F1).")] = None,
+    one_per_span: Annotated[bool, typer.Option(
+        "--one-per-span/--any-per-span",
+        help="Overlapping spans assert one skill, the most probable (docs/linking.md).")
+    ] = True,
     cache: Annotated[Path | None, typer.Option(
         "--cache", help="Scratch folder to keep collected proposals between runs.")] = None,
     output: Annotated[Path | None, typer.Option(
@@ -80,7 +84,7 @@ def linker(
         typer.echo(f"collecting proposals: {name} ({len(sentences)} sentences)", err=True)
         data[name] = at.cached_collect(extractor, name, at.restrict_gold(sentences, known),
                                        cache)
-    rows, pooled, models = cross_fit(data, skillskape_all, seed)
+    rows, pooled, models = cross_fit(data, skillskape_all, seed, one_per_span)
     baseline = {held: at.micro_prf(data[held], at.threshold_sets(data[held]))
                 for held in ("tech", "house")}
     chosen = tau if tau is not None else operating_point(rows, pooled, baseline)
@@ -92,13 +96,15 @@ def linker(
     for row in rows:
         row["operating_point"] = row["tau"] == chosen
     info = {"command": f"lmi train linker --skillskape-limit {skillskape_limit} --seed {seed}"
-                       + (f" --tau {tau}" if tau is not None else ""),
+                       + (f" --tau {tau}" if tau is not None else "")
+                       + ("" if one_per_span else " --any-per-span"),
             "cross_fitted": [r for r in rows if r["tau"] == chosen],
             "training_rows": {k: len(v.proposals) for k, v in data.items()},
             "training_sentences": {k: len(v.sentences) for k, v in data.items()}}
     prior = at.label_prior([data["tech"].sentences, data["house"].sentences, skillskape_all])
     model = at.fit(list(data.values()), prior=prior, seed=seed, tau=chosen, info=info,
                    weights={"skillskape": SKILLSKAPE_WEIGHT})
+    model.one_per_span = one_per_span
     path = model.save(output or MODELS_DIR / "linker_acceptance")
     render(rows, fmt, title="Cross-fitted extraction P-R curve (acceptance model)",
            meta={"model": str(path), "tau": chosen, "wall_s": round(time.time() - started, 1),
@@ -115,8 +121,9 @@ def operating_point(rows: list[dict], pooled: list[dict], baseline: dict) -> flo
     return max(candidates, key=lambda r: (r["f1"], r["tau"]))["tau"]
 
 
-def cross_fit(data: dict, skillskape_all: list, seed: int) -> tuple[list[dict], list[dict]]:
-    """Rows per (held-out set, tau) and pooled rows per tau (tech + house, micro)."""
+def cross_fit(data: dict, skillskape_all: list, seed: int, one_per_span: bool = True
+              ) -> tuple[list[dict], list[dict], dict]:
+    """Rows per (held-out set, tau), pooled rows per tau (tech + house, micro), fold models."""
     from lmi.nlp import acceptance_train as at
 
     rows, counts, models = [], {t: [0, 0, 0] for t in TAUS}, {}
@@ -124,6 +131,7 @@ def cross_fit(data: dict, skillskape_all: list, seed: int) -> tuple[list[dict], 
         prior = at.label_prior([data[other].sentences, skillskape_all])
         model = models[held] = at.fit([data[other], data["skillskape"]], prior=prior, seed=seed,
                                       weights={"skillskape": SKILLSKAPE_WEIGHT})
+        model.one_per_span = one_per_span
         for row in at.pr_curve(model, data[held], TAUS):
             rows.append({"held_out": held, **row})
             counts[row["tau"]][0] += row["tp"]

@@ -95,6 +95,8 @@ class Proposal:
     sentence_sim: float = 0.0    # cosine sentence vs the preferred label
     winner: bool = True          # span wins the greedy non-overlap selection
     prior_count: int = 0         # times the skill is a gold label in the training data
+    start: int = -1              # the span's character offsets in its doc (-1: unknown)
+    end: int = -1
 
 
 @lru_cache(maxsize=20_000)
@@ -220,6 +222,21 @@ class Tree:
                    np.array(data["leaf"], bool), np.array(data["value"]))
 
 
+def one_skill_per_span(items: Sequence[tuple[int, int, str, str, float]]) -> list[bool]:
+    """Which accepted (start, end, framework, skill, p) items to keep when overlapping spans
+    compete: most probable first, an item is dropped when a kept item of the same framework
+    with another skill overlaps it. One phrase then asserts one skill ("business analysis" ->
+    *business analysis*, not also *perform business analysis*)."""
+    keep = [False] * len(items)
+    kept: list[tuple[int, int, str, str]] = []
+    for i in sorted(range(len(items)), key=lambda i: -items[i][4]):
+        start, end, fw, skill, _ = items[i]
+        if not any(f == fw and k != skill and s < end and start < e for s, e, f, k in kept):
+            keep[i] = True
+            kept.append((start, end, fw, skill))
+    return keep
+
+
 @dataclass
 class AcceptanceModel:
     """Gradient-boosted trees over FEATURES (plain JSON, no pickle) plus the label prior table."""
@@ -234,6 +251,8 @@ class AcceptanceModel:
     info: dict | None = None
     # frameworks the trees and the prior were trained for; others keep the score threshold
     frameworks: tuple[str, ...] = TRAINED_FRAMEWORKS
+    # overlapping spans assert one skill (the most probable), see one_skill_per_span
+    one_per_span: bool = False
 
     def applies_to(self, framework_ids: Sequence[str]) -> bool:
         """True if every framework was seen in training (the prior is keyed by its labels)."""
@@ -285,6 +304,7 @@ class AcceptanceModel:
         data = {"features": self.features, "tau": self.tau, "top_k": self.top_k,
                 "baseline": self.baseline, "info": self.info or {},
                 "prior_total": self.prior_total, "frameworks": list(self.frameworks),
+                "one_per_span": self.one_per_span,
                 "prior": dict(sorted((self.prior or {}).items())),
                 "trees": [t.to_json() for t in self.trees]}
         path = folder / MODEL_FILE
@@ -305,4 +325,5 @@ class AcceptanceModel:
                    [Tree.from_json(t) for t in data["trees"]], float(data["tau"]),
                    int(data.get("top_k", TOP_K)), data.get("prior") or {},
                    int(data.get("prior_total", 0)), data.get("info") or {},
-                   tuple(data.get("frameworks", TRAINED_FRAMEWORKS)))
+                   tuple(data.get("frameworks", TRAINED_FRAMEWORKS)),
+                   bool(data.get("one_per_span", False)))

@@ -19,7 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from lmi.nlp.acceptance import MIN_SCORE, TOP_K, AcceptanceModel, Proposal, feature_matrix
+from lmi.nlp.acceptance import (
+    MIN_SCORE,
+    TOP_K,
+    AcceptanceModel,
+    Proposal,
+    feature_matrix,
+    one_skill_per_span,
+)
 from lmi.nlp.evaluation import read_linking_csv
 
 
@@ -80,8 +87,8 @@ def collect(extractor: Any, name: str, sentences: list[LabelledSentence],
                                    disable=["lmi_skill_linker"]))
     for start in range(0, len(docs), batch_size):
         for offset, rows in enumerate(linker.propose(docs[start:start + batch_size])):
-            for _, _, _, prop in rows:
-                proposals.append(prop)
+            for span, _, _, prop in rows:
+                proposals.append(replace(prop, start=span.start_char, end=span.end_char))
                 sentence_of.append(start + offset)
                 skill_of.append(prop.labels[0].lower())
     return Collected(name, sentences, proposals, np.array(sentence_of, dtype=np.int64), skill_of)
@@ -92,7 +99,7 @@ def cached_collect(extractor: Any, name: str, sentences: list[LabelledSentence],
     """collect(), pickled in the cache folder (a scratch dir you own) keyed by name and size."""
     import pickle
 
-    path = Path(cache) / f"proposals-{name}-{len(sentences)}.pkl" if cache else None
+    path = Path(cache) / f"proposals-v2-{name}-{len(sentences)}.pkl" if cache else None
     if path is not None and path.exists():
         data = pickle.loads(path.read_bytes())
         if [s.text for s in data.sentences] == [s.text for s in sentences]:
@@ -152,12 +159,18 @@ def fit(train: Sequence[Collected], *, prior: dict[str, int] | None = None, seed
 
 def predicted_sets(model: AcceptanceModel, data: Collected, tau: float
                    ) -> list[set[str]]:
-    """Per sentence, the skills asserted at tau (max p over a skill's proposals)."""
+    """Per sentence, the skills asserted at tau (max p over a skill's proposals), with the
+    model's one-skill-per-span rule as the linker applies it."""
     probs = model.predict(design(data, model.prior or {}))
-    out: list[set[str]] = [set() for _ in data.sentences]
-    for p, i, lab in zip(probs, data.sentence_of, data.skill_of, strict=True):
+    accepted: list[list[tuple[int, int, str, str, float]]] = [[] for _ in data.sentences]
+    for p, i, lab, prop in zip(probs, data.sentence_of, data.skill_of, data.proposals,
+                               strict=True):
         if p >= tau:
-            out[i].add(lab)
+            accepted[i].append((prop.start, prop.end, "", lab, float(p)))
+    out: list[set[str]] = []
+    for items in accepted:
+        keep = one_skill_per_span(items) if model.one_per_span else [True] * len(items)
+        out.append({lab for (_, _, _, lab, _), k in zip(items, keep, strict=True) if k})
     return out
 
 

@@ -405,14 +405,21 @@ class SkillLinker:
         flat = [prop for per_doc in proposals for _, _, _, prop in per_doc]
         probs = iter(self.acceptance.score(flat).tolist())
         for doc, per_doc in zip(docs, proposals, strict=True):
-            mentions, by_span = [], {}
+            mentions, by_span, accepted = [], {}, []
             for span, fw, skill_id, prop in per_doc:
                 p = next(probs)
                 if p >= self.tau:
-                    mentions.append(self._mention(doc, span, fw, skill_id, p, prop.method))
+                    accepted.append((span, fw, skill_id, prop, p))
                 best = by_span.get(span)
                 if prop.winner and (best is None or prop.score > best[0]):
                     by_span[span] = (prop.score, fw, skill_id)
+            keep = acceptance_mod.one_skill_per_span(
+                [(sp.start_char, sp.end_char, fw, skill_id, p)
+                 for sp, fw, skill_id, _, p in accepted]) if self.acceptance.one_per_span \
+                else [True] * len(accepted)
+            mentions = [self._mention(doc, sp, fw, skill_id, p, prop.method)
+                        for (sp, fw, skill_id, prop, p), k in zip(accepted, keep, strict=True)
+                        if k]
             asserted = [(m.start, m.end) for m in mentions]
             unlinked = [UnlinkedPhrase(span_text(span), span.start_char, span.end_char, fw,
                                        skill_id, round(score, 4))

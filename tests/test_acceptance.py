@@ -13,6 +13,7 @@ from lmi.nlp.acceptance import (
     AcceptanceModel,
     Proposal,
     candidate_features,
+    one_skill_per_span,
     sentence_bounds,
     stem,
     stems,
@@ -207,3 +208,32 @@ def test_tree_walks_agree_with_hand_computed_leaves(model):
     rows = np.random.default_rng(0).uniform(0, 1, (300, len(model.features)))
     for t in model.trees[:20]:                  # the shipped trees: both walks, same leaves
         assert np.array_equal(t.predict(rows), t._predict_levels(rows))
+
+
+def test_one_skill_per_span_keeps_the_most_probable_per_overlap():
+    items = [(0, 16, "esco", "business analysis", 0.62),          # "business analysis"
+             (0, 16, "esco", "perform business analysis", 0.48),  # same span, another skill
+             (9, 25, "esco", "analyse data", 0.70),               # overlaps both
+             (30, 34, "esco", "sql", 0.55),                       # elsewhere
+             (0, 16, "onet", "Business analysis software", 0.5),  # another framework
+             (3, 12, "esco", "analyse data", 0.41)]               # the kept skill again
+    assert one_skill_per_span(items) == [False, False, True, True, True, True]
+    assert one_skill_per_span([]) == []
+
+
+def test_linker_applies_the_models_one_per_span_rule(tmp_path, monkeypatch):
+    monkeypatch.setenv("LMI_CACHE", str(tmp_path / "cache"))
+    extractor = SkillExtractor.from_warehouse(small_warehouse(tmp_path, SKILLS, ("esco",)),
+                                              ["esco"])      # with the span tagger's spans
+    linker = extractor.nlp.get_pipe("lmi_skill_linker")
+    # the tagger's span "customer project management skills" proposes customer service;
+    # "project management" inside it proposes project management, far more probably
+    text = "Strong customer project management skills."
+    monkeypatch.setattr(linker, "tau", 0.0)         # accept every proposal: overlaps compete
+    found = {}
+    for rule in (False, True):
+        monkeypatch.setattr(linker.acceptance, "one_per_span", rule)
+        linker.clear_caches()
+        found[rule] = extractor.extract(text).skills
+    assert {m.skill_id for m in found[False]} == {"pm", "cs"}
+    assert {m.skill_id for m in found[True]} == {"pm"}
