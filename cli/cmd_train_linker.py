@@ -34,6 +34,10 @@ def linker(
         "--one-per-span/--any-per-span",
         help="Overlapping spans assert one skill, the most probable (docs/linking.md).")
     ] = True,
+    unseen_tau: Annotated[float, typer.Option(
+        "--unseen-tau", min=0.0, max=1.0,
+        help="Bar for skills outside the label prior, scored by trees without it "
+             "(1.0: the main trees decide them, which almost never accept one).")] = 0.6,
     cache: Annotated[Path | None, typer.Option(
         "--cache", help="Scratch folder to keep collected proposals between runs.")] = None,
     output: Annotated[Path | None, typer.Option(
@@ -83,8 +87,9 @@ def linker(
     for name, sentences in sets.items():
         typer.echo(f"collecting proposals: {name} ({len(sentences)} sentences)", err=True)
         data[name] = at.cached_collect(extractor, name, at.restrict_gold(sentences, known),
-                                       cache)
-    rows, pooled, models = cross_fit(data, skillskape_all, seed, one_per_span)
+                                       cache, key=f"{name}-s{seed}" if name == "skillskape"
+                                       else name)
+    rows, pooled, models = cross_fit(data, skillskape_all, seed, one_per_span, unseen_tau)
     baseline = {held: at.micro_prf(data[held], at.threshold_sets(data[held]))
                 for held in ("tech", "house")}
     chosen = tau if tau is not None else operating_point(rows, pooled, baseline)
@@ -97,14 +102,19 @@ def linker(
         row["operating_point"] = row["tau"] == chosen
     info = {"command": f"lmi train linker --skillskape-limit {skillskape_limit} --seed {seed}"
                        + (f" --tau {tau}" if tau is not None else "")
-                       + ("" if one_per_span else " --any-per-span"),
+                       + ("" if one_per_span else " --any-per-span")
+                       + f" --unseen-tau {unseen_tau}",
             "cross_fitted": [r for r in rows if r["tau"] == chosen],
             "training_rows": {k: len(v.proposals) for k, v in data.items()},
             "training_sentences": {k: len(v.sentences) for k, v in data.items()}}
     prior = at.label_prior([data["tech"].sentences, data["house"].sentences, skillskape_all])
+    weights = {"skillskape": SKILLSKAPE_WEIGHT}
     model = at.fit(list(data.values()), prior=prior, seed=seed, tau=chosen, info=info,
-                   weights={"skillskape": SKILLSKAPE_WEIGHT})
+                   weights=weights)
     model.one_per_span = one_per_span
+    if unseen_tau < 1.0:
+        model.attach_unseen(at.fit_unseen(list(data.values()), prior=prior, seed=seed,
+                                          weights=weights), unseen_tau)
     path = model.save(output or MODELS_DIR / "linker_acceptance")
     render(rows, fmt, title="Cross-fitted extraction P-R curve (acceptance model)",
            meta={"model": str(path), "tau": chosen, "wall_s": round(time.time() - started, 1),
@@ -121,28 +131,33 @@ def operating_point(rows: list[dict], pooled: list[dict], baseline: dict) -> flo
     return max(candidates, key=lambda r: (r["f1"], r["tau"]))["tau"]
 
 
-def cross_fit(data: dict, skillskape_all: list, seed: int, one_per_span: bool = True
-              ) -> tuple[list[dict], list[dict], dict]:
+def cross_fit(data: dict, skillskape_all: list, seed: int, one_per_span: bool = True,
+              unseen_tau: float = 1.0) -> tuple[list[dict], list[dict], dict]:
     """Rows per (held-out set, tau), pooled rows per tau (tech + house, micro), fold models."""
     from lmi.nlp import acceptance_train as at
 
-    rows, counts, models = [], {t: [0, 0, 0] for t in TAUS}, {}
+    rows, counts, models = [], {t: [0, 0, 0, 0, 0] for t in TAUS}, {}
+    weights = {"skillskape": SKILLSKAPE_WEIGHT}
     for held, other in (("house", "tech"), ("tech", "house")):
         prior = at.label_prior([data[other].sentences, skillskape_all])
-        model = models[held] = at.fit([data[other], data["skillskape"]], prior=prior, seed=seed,
-                                      weights={"skillskape": SKILLSKAPE_WEIGHT})
+        train = [data[other], data["skillskape"]]
+        model = models[held] = at.fit(train, prior=prior, seed=seed, weights=weights)
         model.one_per_span = one_per_span
+        if unseen_tau < 1.0:
+            model.attach_unseen(at.fit_unseen(train, prior=prior, seed=seed, weights=weights),
+                                unseen_tau)
         for row in at.pr_curve(model, data[held], TAUS):
             rows.append({"held_out": held, **row})
-            counts[row["tau"]][0] += row["tp"]
-            counts[row["tau"]][1] += row["n_predicted"]
-            counts[row["tau"]][2] += row["n_gold"]
+            for j, key in enumerate(("tp", "n_predicted", "n_gold", "unseen_predicted",
+                                     "unseen_tp")):
+                counts[row["tau"]][j] += row[key]
     pooled = []
-    for t, (tp, n_pred, n_gold) in counts.items():
+    for t, (tp, n_pred, n_gold, unseen_pred, unseen_tp) in counts.items():
         p, r = (tp / n_pred if n_pred else 0.0), tp / max(n_gold, 1)
         pooled.append({"held_out": "pooled", "tau": t, "precision": p, "recall": r,
                        "f1": 2 * p * r / (p + r) if p + r else 0.0, "tp": tp,
-                       "n_predicted": n_pred, "n_gold": n_gold})
+                       "n_predicted": n_pred, "n_gold": n_gold,
+                       "unseen_predicted": unseen_pred, "unseen_tp": unseen_tp})
     return rows + pooled, pooled, models
 
 
@@ -151,7 +166,7 @@ def pipeline_scores(extractor, model, tau: float, dataset: Path, known: set[str]
     from lmi.nlp import acceptance_train as at
 
     linker = extractor.nlp.get_pipe("lmi_skill_linker")
-    linker.acceptance, linker.tau, linker.top_k = model, tau, model.top_k
+    linker.use_acceptance(model, tau)
     sentences = at.restrict_gold(at.read_linking(dataset), known)
     tp = n_pred = n_gold = 0
     for item, found in zip(sentences, extractor.extract_many(s.text for s in sentences),

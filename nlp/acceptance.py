@@ -47,7 +47,14 @@ FEATURES = (
     "span_tokens", "label_tokens", "single_word", "exact", "alt_label", "semantic", "winner",
     "requirement_sentence", "list_sentence", "log_prior", "seen_prior",
     "score_x_lex", "score_sq",
+    "log_essential_occupations", "log_optional_occupations", "reuse_level", "knowledge",
 )
+# the label-prior columns; the unseen-skill trees are trained and applied with these zeroed
+LABEL_PRIOR_FEATURES = (FEATURES.index("log_prior"), FEATURES.index("seen_prior"))
+# the framework-fact columns; the main trees are trained with these zeroed (so never split on
+# them): on the dev sets they cost recall there, while the unseen trees need them
+FACT_FEATURES = tuple(FEATURES.index(f) for f in (
+    "log_essential_occupations", "log_optional_occupations", "reuse_level", "knowledge"))
 
 
 def stem(word: str) -> str:
@@ -95,6 +102,10 @@ class Proposal:
     sentence_sim: float = 0.0    # cosine sentence vs the preferred label
     winner: bool = True          # span wins the greedy non-overlap selection
     prior_count: int = 0         # times the skill is a gold label in the training data
+    essential_occupations: int = 0   # the framework's own facts (embeddings.SkillFacts)
+    optional_occupations: int = 0
+    reuse_level: int = -1
+    knowledge: bool = False
     start: int = -1              # the span's character offsets in its doc (-1: unknown)
     end: int = -1
 
@@ -165,6 +176,8 @@ def candidate_features(p: Proposal, prior_total: int = 0) -> list[float]:
         float(span_tokens == 1), float(p.method == "exact"), float(p.method == "alt_label"),
         float(p.method == "semantic"), float(p.winner), requirement, separators, prior,
         float(p.prior_count > 0), p.score * in_span, p.score * p.score,
+        math.log1p(p.essential_occupations), math.log1p(p.optional_occupations),
+        float(p.reuse_level), float(p.knowledge),
     ]
 
 
@@ -222,6 +235,31 @@ class Tree:
                    np.array(data["leaf"], bool), np.array(data["value"]))
 
 
+def _boosted(trees: Sequence[Tree], baseline: float, X: np.ndarray) -> np.ndarray:
+    """sigmoid(baseline + sum of the trees' leaf values) per row."""
+    z = np.full(len(X), baseline)
+    columns = np.ascontiguousarray(X.T)
+    for tree in trees:
+        z += tree.predict(X, columns)
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def without_label_prior(X: np.ndarray) -> np.ndarray:
+    """A copy of a feature matrix with the label-prior columns zeroed (unseen-skill trees)."""
+    return _zeroed(X, LABEL_PRIOR_FEATURES)
+
+
+def without_facts(X: np.ndarray) -> np.ndarray:
+    """A copy of a feature matrix with the framework-fact columns zeroed (main trees)."""
+    return _zeroed(X, FACT_FEATURES)
+
+
+def _zeroed(X: np.ndarray, columns: Sequence[int]) -> np.ndarray:
+    X = np.array(X, dtype=np.float64, copy=True)
+    X[:, list(columns)] = 0.0
+    return X
+
+
 def one_skill_per_span(items: Sequence[tuple[int, int, str, str, float]]) -> list[bool]:
     """Which accepted (start, end, framework, skill, p) items to keep when overlapping spans
     compete: most probable first, an item is dropped when a kept item of the same framework
@@ -253,6 +291,11 @@ class AcceptanceModel:
     frameworks: tuple[str, ...] = TRAINED_FRAMEWORKS
     # overlapping spans assert one skill (the most probable), see one_skill_per_span
     one_per_span: bool = False
+    # skills outside the label prior: trees fitted without the label-prior features, and the
+    # stricter bar they must pass (the label prior would otherwise veto every unseen skill)
+    unseen_trees: list[Tree] | None = None
+    unseen_baseline: float = 0.0
+    unseen_tau: float = 1.0
 
     def applies_to(self, framework_ids: Sequence[str]) -> bool:
         """True if every framework was seen in training (the prior is keyed by its labels)."""
@@ -262,19 +305,34 @@ class AcceptanceModel:
         """Training gold count of a skill, by preferred label (0 if unseen)."""
         return (self.prior or {}).get(preferred_label.lower(), 0)
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """p(accept) per row of a feature matrix."""
+    def predict(self, X: np.ndarray, seen: np.ndarray | None = None) -> np.ndarray:
+        """p(accept) per row of a feature matrix. With `seen` (bool per row: the skill is in the
+        label prior) and unseen trees, the other rows are scored by the unseen trees."""
         if not len(X):
             return np.zeros(0)
-        z = np.full(len(X), self.baseline)
-        columns = np.ascontiguousarray(X.T)
-        for tree in self.trees:
-            z += tree.predict(X, columns)
-        return 1.0 / (1.0 + np.exp(-z))
+        p = _boosted(self.trees, self.baseline, X)
+        if seen is not None and self.unseen_trees is not None and not seen.all():
+            rows = np.flatnonzero(~seen)
+            p[rows] = _boosted(self.unseen_trees, self.unseen_baseline,
+                               without_label_prior(X[rows]))
+        return p
+
+    def bars(self, seen: np.ndarray, tau: float | None = None) -> np.ndarray:
+        """The p each row must reach: tau, or for unseen skills max(tau, unseen_tau)."""
+        tau = self.tau if tau is None else tau
+        if self.unseen_trees is None:
+            return np.full(len(seen), tau)
+        return np.where(seen, tau, max(tau, self.unseen_tau))
 
     def score(self, proposals: Sequence[Proposal]) -> np.ndarray:
         """p(accept) per proposal."""
-        return self.predict(feature_matrix(proposals, self.prior_total))
+        return self.predict(feature_matrix(proposals, self.prior_total),
+                            np.array([p.prior_count > 0 for p in proposals], dtype=bool))
+
+    def attach_unseen(self, other: AcceptanceModel, unseen_tau: float) -> None:
+        """Use other's trees (fitted on without_label_prior features) for unseen skills."""
+        self.unseen_trees, self.unseen_baseline = other.trees, other.baseline
+        self.unseen_tau = unseen_tau
 
     @classmethod
     def fit(cls, X: np.ndarray, y: np.ndarray, *, tau: float = 0.5, seed: int = 0,
@@ -307,6 +365,9 @@ class AcceptanceModel:
                 "one_per_span": self.one_per_span,
                 "prior": dict(sorted((self.prior or {}).items())),
                 "trees": [t.to_json() for t in self.trees]}
+        if self.unseen_trees is not None:
+            data["unseen"] = {"baseline": self.unseen_baseline, "tau": self.unseen_tau,
+                              "trees": [t.to_json() for t in self.unseen_trees]}
         path = folder / MODEL_FILE
         path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n",
                         encoding="utf-8")
@@ -321,9 +382,13 @@ class AcceptanceModel:
         data = json.loads(path.read_text(encoding="utf-8"))
         if list(data["features"]) != list(FEATURES):
             raise ValueError(f"{path} was trained for other features; retrain it")
+        unseen = data.get("unseen")
         return cls(data["features"], float(data["baseline"]),
                    [Tree.from_json(t) for t in data["trees"]], float(data["tau"]),
                    int(data.get("top_k", TOP_K)), data.get("prior") or {},
                    int(data.get("prior_total", 0)), data.get("info") or {},
                    tuple(data.get("frameworks", TRAINED_FRAMEWORKS)),
-                   bool(data.get("one_per_span", False)))
+                   bool(data.get("one_per_span", False)),
+                   [Tree.from_json(t) for t in unseen["trees"]] if unseen else None,
+                   float(unseen["baseline"]) if unseen else 0.0,
+                   float(unseen["tau"]) if unseen else 1.0)

@@ -26,6 +26,8 @@ from lmi.nlp.acceptance import (
     Proposal,
     feature_matrix,
     one_skill_per_span,
+    without_facts,
+    without_label_prior,
 )
 from lmi.nlp.evaluation import read_linking_csv
 
@@ -95,11 +97,12 @@ def collect(extractor: Any, name: str, sentences: list[LabelledSentence],
 
 
 def cached_collect(extractor: Any, name: str, sentences: list[LabelledSentence],
-                   cache: Path | None) -> Collected:
-    """collect(), pickled in the cache folder (a scratch dir you own) keyed by name and size."""
+                   cache: Path | None, key: str | None = None) -> Collected:
+    """collect(), pickled in the cache folder (a scratch dir you own) keyed by `key` (default:
+    name) and size; a cached file whose sentences differ is collected again."""
     import pickle
 
-    path = Path(cache) / f"proposals-v2-{name}-{len(sentences)}.pkl" if cache else None
+    path = Path(cache) / f"proposals-v3-{key or name}-{len(sentences)}.pkl" if cache else None
     if path is not None and path.exists():
         data = pickle.loads(path.read_bytes())
         if [s.text for s in data.sentences] == [s.text for s in sentences]:
@@ -145,11 +148,12 @@ def design(data: Collected, prior: dict[str, int], *, exclude_own: bool = False)
 def fit(train: Sequence[Collected], *, prior: dict[str, int] | None = None, seed: int = 0,
         tau: float = 0.5, info: dict | None = None,
         weights: dict[str, float] | None = None) -> AcceptanceModel:
-    """Fit on the proposals of the training sets (rows weighted per set name by `weights`).
+    """Fit the main trees (framework facts zeroed) on the proposals of the training sets (rows
+    weighted per set name by `weights`).
     The label prior defaults to their gold labels; a given prior must include those sentences
     (each row's own gold is left out)."""
     prior = prior if prior is not None else label_prior(d.sentences for d in train)
-    X = np.vstack([design(d, prior, exclude_own=True) for d in train])
+    X = without_facts(np.vstack([design(d, prior, exclude_own=True) for d in train]))
     y = np.concatenate([d.y for d in train])
     w = np.concatenate([np.full(len(d.proposals), (weights or {}).get(d.name, 1.0))
                         for d in train])
@@ -157,15 +161,35 @@ def fit(train: Sequence[Collected], *, prior: dict[str, int] | None = None, seed
                                sample_weight=w)
 
 
+def fit_unseen(train: Sequence[Collected], *, prior: dict[str, int] | None = None,
+               seed: int = 0, weights: dict[str, float] | None = None) -> AcceptanceModel:
+    """Trees for skills outside the label prior: the same rows, label-prior features zeroed,
+    so the framework's own facts (occupations, reuse level) stand in for it."""
+    prior = prior if prior is not None else label_prior(d.sentences for d in train)
+    X = without_label_prior(np.vstack([design(d, prior, exclude_own=True) for d in train]))
+    y = np.concatenate([d.y for d in train])
+    w = np.concatenate([np.full(len(d.proposals), (weights or {}).get(d.name, 1.0))
+                        for d in train])
+    return AcceptanceModel.fit(X, y, seed=seed, prior=prior, sample_weight=w)
+
+
+def seen_rows(model: AcceptanceModel, data: Collected) -> np.ndarray:
+    """Per proposal row: is its skill in the model's label prior?"""
+    prior = model.prior or {}
+    return np.array([prior.get(lab, 0) > 0 for lab in data.skill_of], dtype=bool)
+
+
 def predicted_sets(model: AcceptanceModel, data: Collected, tau: float
                    ) -> list[set[str]]:
     """Per sentence, the skills asserted at tau (max p over a skill's proposals), with the
-    model's one-skill-per-span rule as the linker applies it."""
-    probs = model.predict(design(data, model.prior or {}))
+    model's unseen-skill bar and one-skill-per-span rule as the linker applies them."""
+    seen = seen_rows(model, data)
+    probs = model.predict(design(data, model.prior or {}), seen)
+    bars = model.bars(seen, tau)
     accepted: list[list[tuple[int, int, str, str, float]]] = [[] for _ in data.sentences]
-    for p, i, lab, prop in zip(probs, data.sentence_of, data.skill_of, data.proposals,
-                               strict=True):
-        if p >= tau:
+    for p, bar, i, lab, prop in zip(probs, bars, data.sentence_of, data.skill_of,
+                                    data.proposals, strict=True):
+        if p >= bar:
             accepted[i].append((prop.start, prop.end, "", lab, float(p)))
     out: list[set[str]] = []
     for items in accepted:
@@ -200,8 +224,18 @@ def threshold_sets(data: Collected, threshold: float = 0.70, single_word: float 
 
 def pr_curve(model: AcceptanceModel, data: Collected, taus: Sequence[float]
              ) -> list[dict[str, float]]:
-    """P/R/F1 at each tau."""
-    return [{"tau": t, **micro_prf(data, predicted_sets(model, data, t))} for t in taus]
+    """P/R/F1 at each tau, and how many asserted skills lie outside the label prior
+    (`unseen_predicted`) and are right (`unseen_tp`)."""
+    prior = model.prior or {}
+    rows = []
+    for t in taus:
+        predicted = predicted_sets(model, data, t)
+        unseen = [{lab for lab in p if prior.get(lab, 0) == 0} for p in predicted]
+        rows.append({"tau": t, **micro_prf(data, predicted),
+                     "unseen_predicted": sum(map(len, unseen)),
+                     "unseen_tp": sum(len(u & s.gold) for u, s in
+                                      zip(unseen, data.sentences, strict=True))})
+    return rows
 
 
 def candidate_recall(data: Collected) -> float:

@@ -26,7 +26,7 @@ from spacy.util import filter_spans, minibatch
 
 from lmi.nlp import acceptance as acceptance_mod
 from lmi.nlp import boilerplate
-from lmi.nlp.embeddings import Encoder, LabelIndex
+from lmi.nlp.embeddings import Encoder, LabelIndex, SkillFacts
 from lmi.nlp.ranker import (
     DEFAULT_THRESHOLD,
     SkillRanker,
@@ -312,6 +312,7 @@ RANK_CACHE_SIZE = 200_000  # phrases per framework kept with their top-k skills
 COS_CACHE_SIZE = 250_000   # (framework, skill, phrase or sentence) cosines kept for proposals
 # learned acceptance (lmi.nlp.acceptance, models/linker_acceptance): on unless LMI_LINK_ACCEPTANCE=0
 ACCEPTANCE_DEFAULT = bool(int(os.environ.get("LMI_LINK_ACCEPTANCE", "1")))
+NO_FACTS = SkillFacts()
 
 
 def acceptance_model_for(framework_ids: list[str], threshold: float = DEFAULT_THRESHOLD, *,
@@ -348,7 +349,7 @@ class SkillLinker:
         self.confidence = {"exact": exact_confidence, "alt_label": alt_confidence}
         self._rank_cache: dict[str, dict[str, list]] = {}
         self._rows_cache: dict[str, dict[str, tuple[int, int]]] = {}
-        self._facts_cache: dict[tuple[str, str], tuple[np.ndarray, tuple[str, ...], int]] = {}
+        self._facts_cache: dict[tuple[str, str], tuple] = {}
         # (fw, skill, phrase) -> (raw, adapter) cosines; (fw, skill, sentence) -> cosine
         self._cos_cache: dict[tuple[str, str, str], tuple[float, float]] = {}
         self._sentence_cos_cache: dict[tuple[str, str, str], float] = {}
@@ -361,6 +362,12 @@ class SkillLinker:
 
     def __call__(self, doc: Doc) -> Doc:
         return next(self.pipe([doc]))
+
+    def use_acceptance(self, model: acceptance_mod.AcceptanceModel, tau: float) -> None:
+        """Decide with another acceptance model (training scores its folds this way); the
+        per-skill facts cached with the old model's label prior are dropped."""
+        self.acceptance, self.tau, self.top_k = model, tau, model.top_k
+        self._facts_cache.clear()
 
     def clear_caches(self) -> None:
         """Forget rankings and cosines of phrases and sentences (label vectors stay)."""
@@ -404,11 +411,13 @@ class SkillLinker:
         proposals = self.propose(docs)
         flat = [prop for per_doc in proposals for _, _, _, prop in per_doc]
         probs = iter(self.acceptance.score(flat).tolist())
+        bars = iter(self.acceptance.bars(
+            np.array([prop.prior_count > 0 for prop in flat], dtype=bool), self.tau).tolist())
         for doc, per_doc in zip(docs, proposals, strict=True):
             mentions, by_span, accepted = [], {}, []
             for span, fw, skill_id, prop in per_doc:
                 p = next(probs)
-                if p >= self.tau:
+                if p >= next(bars):
                     accepted.append((span, fw, skill_id, prop, p))
                 best = by_span.get(span)
                 if prop.winner and (best is None or prop.score > best[0]):
@@ -509,7 +518,7 @@ class SkillLinker:
                   span_vecs: tuple[np.ndarray, np.ndarray] | None, *,
                   winner: bool = True) -> acceptance_mod.Proposal:
         """span_vecs: (plain, adapted) span embedding; None for ruler matches (cosines 1)."""
-        vectors, labels, prior = self._skill_facts(fw, skill_id)
+        vectors, labels, prior, facts = self._skill_facts(fw, skill_id)
         raw_cos = adapter_cos = 1.0
         if span_vecs is not None:     # postings repeat (phrase, skill) pairs: cosines cached
             key = (fw, skill_id, span_text)
@@ -525,10 +534,12 @@ class SkillLinker:
         return acceptance_mod.Proposal(
             span_text, sentence, labels, method, float(score), rank,
             float(next_score), float(top_score), raw_cos, adapter_cos, sentence_sim, winner,
-            prior)
+            prior, facts.essential_occupations, facts.optional_occupations, facts.reuse_level,
+            facts.knowledge)
 
-    def _skill_facts(self, fw: str, skill_id: str) -> tuple[np.ndarray, tuple[str, ...], int]:
-        """(label vectors, labels, training prior count) of a skill, cached per skill."""
+    def _skill_facts(self, fw: str, skill_id: str
+                     ) -> tuple[np.ndarray, tuple[str, ...], int, SkillFacts]:
+        """(label vectors, labels, training prior count, framework facts) of a skill, cached."""
         key = (fw, skill_id)
         facts = self._facts_cache.get(key)
         if facts is None:
@@ -536,7 +547,8 @@ class SkillLinker:
             start, end = self._skill_rows(fw)[skill_id]
             labels = tuple(index.labels[start:end])
             prior = self.acceptance.prior_count(labels[0]) if self.acceptance else 0
-            facts = self._facts_cache[key] = (index.vectors[start:end], labels, prior)
+            facts = self._facts_cache[key] = (index.vectors[start:end], labels, prior,
+                                              index.facts.get(skill_id, NO_FACTS))
         return facts
 
     def _skill_rows(self, fw: str) -> dict[str, tuple[int, int]]:

@@ -189,6 +189,8 @@ class LabelIndex:
     preferred: dict[str, str] = field(default_factory=dict)   # skill_id -> preferred label
     skills: list[str] = field(default_factory=list)           # distinct skill ids, row order
     skill_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # skill_id -> SkillFacts: what the framework says about the skill (a prior for every skill)
+    facts: dict[str, SkillFacts] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.skills and len(self.skill_ids):
@@ -207,6 +209,7 @@ class LabelIndex:
               encoder: Encoder | None = None, progress: Progress | None = None) -> LabelIndex:
         """Load the framework's labels, reusing the on-disk embedding cache when nothing changed."""
         version, skill_ids, labels, is_pref = framework_labels(con, framework_id)
+        facts = framework_skill_facts(con, framework_id)
         encoder = encoder or get_encoder()
         model_id = encoder.model_id
         path = _cache_path(framework_id, version, skill_ids, labels, model_id)
@@ -217,14 +220,42 @@ class LabelIndex:
                 if progress:
                     progress(len(labels), len(labels))
                 return cls(framework_id, version, model_id, np.array(skill_ids, dtype=str),
-                           labels, np.array(is_pref, dtype=bool), vectors)
+                           labels, np.array(is_pref, dtype=bool), vectors, facts=facts)
         vectors = encoder.encode(labels, cache=False, progress=progress) if labels \
             else np.zeros((0, DIM), np.float32)
         tmp = path.with_suffix(".tmp.npz")
         np.savez(tmp, vectors=vectors)
         tmp.replace(path)
         return cls(framework_id, version, model_id, np.array(skill_ids, dtype=str), labels,
-                   np.array(is_pref, dtype=bool), vectors)
+                   np.array(is_pref, dtype=bool), vectors, facts=facts)
+
+
+REUSE_LEVELS = {"occupation-specific": 0, "sector-specific": 1, "cross-sector": 2,
+                "transversal": 3}
+
+
+@dataclass(frozen=True)
+class SkillFacts:
+    """A skill's standing in its own framework: occupations asking for it and how reusable it is."""
+
+    essential_occupations: int = 0   # ESCO essential relations (O*NET: technology per SOC)
+    optional_occupations: int = 0
+    reuse_level: int = -1            # REUSE_LEVELS, -1 when the framework does not say
+    knowledge: bool = False          # ESCO skill type "knowledge"
+
+
+def framework_skill_facts(con: duckdb.DuckDBPyConnection, framework_id: str
+                          ) -> dict[str, SkillFacts]:
+    """skill_id -> SkillFacts; empty for a warehouse created before occupation relations were
+    kept (the model then sees every skill as unknown to the framework's occupations)."""
+    try:
+        rows = con.execute(sql("frameworks/skill_facts"), {"framework_id": framework_id}
+                           ).fetchall()
+    except duckdb.CatalogException:
+        return {}
+    return {skill_id: SkillFacts(int(essential), int(optional),
+                                 REUSE_LEVELS.get(reuse.lower(), -1), kind.lower() == "knowledge")
+            for skill_id, essential, optional, reuse, kind in rows}
 
 
 def framework_labels(con: duckdb.DuckDBPyConnection, framework_id: str

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 
+import numpy as np
 import pytest
 
 from lmi.nlp import components
@@ -88,6 +90,21 @@ def test_packaged_model_is_small_and_documented(model):
     assert (MODEL_DIR / "MODEL_CARD.md").exists()
     assert 0.0 < model.tau < 1.0 and model.top_k >= 2
     assert model.features == list(FEATURES)
+
+
+def test_packaged_trees_split_on_the_columns_they_were_fitted_with(model):
+    """Main trees never split on the framework facts, unseen trees never on the label prior,
+    so an unseen skill is judged by what the framework says about it (acceptance.py)."""
+    from lmi.nlp.acceptance import FACT_FEATURES, LABEL_PRIOR_FEATURES
+
+    def split_columns(trees):
+        return {int(f) for t in trees for f, leaf in zip(t.feature, t.leaf, strict=True)
+                if not leaf}
+
+    assert model.unseen_trees and 0.0 < model.unseen_tau < 1.0
+    main, unseen = split_columns(model.trees), split_columns(model.unseen_trees)
+    assert main.isdisjoint(FACT_FEATURES) and set(LABEL_PRIOR_FEATURES) & main
+    assert unseen.isdisjoint(LABEL_PRIOR_FEATURES) and set(FACT_FEATURES) & unseen
 
 
 def test_exact_match_beats_unrelated_skill(model):
@@ -230,6 +247,7 @@ def test_linker_applies_the_models_one_per_span_rule(tmp_path, monkeypatch):
     # "project management" inside it proposes project management, far more probably
     text = "Strong customer project management skills."
     monkeypatch.setattr(linker, "tau", 0.0)         # accept every proposal: overlaps compete
+    monkeypatch.setattr(linker.acceptance, "unseen_tau", 0.0)   # skills outside the prior too
     found = {}
     for rule in (False, True):
         monkeypatch.setattr(linker.acceptance, "one_per_span", rule)
@@ -237,3 +255,76 @@ def test_linker_applies_the_models_one_per_span_rule(tmp_path, monkeypatch):
         found[rule] = extractor.extract(text).skills
     assert {m.skill_id for m in found[False]} == {"pm", "cs"}
     assert {m.skill_id for m in found[True]} == {"pm"}
+
+
+def _constant_model(p_seen: float, p_unseen: float | None, *, tau: float = 0.4,
+                    unseen_tau: float = 0.6) -> AcceptanceModel:
+    """A model without trees (p = sigmoid(baseline)); unseen skills get their own baseline and a
+    one-split tree on log_prior, so the test sees whether that column is zeroed for them."""
+    from lmi.nlp.acceptance import Tree
+
+    logit = lambda p: math.log(p / (1 - p))  # noqa: E731
+    model = AcceptanceModel(list(FEATURES), logit(p_seen), [], tau, prior={"sql": 3},
+                            prior_total=3)
+    if p_unseen is not None:
+        # log_prior <= -1 ? -5 : 0  (an unseen skill's log prior is log(0.5 / 4) ~ -2.1; zeroed: 0)
+        split = Tree(np.array([FEATURES.index("log_prior"), 0, 0]), np.array([-1.0, 0, 0]),
+                     np.array([1, 0, 0]), np.array([2, 0, 0]), np.array([False, True, True]),
+                     np.array([0.0, -5.0, 0.0]))
+        model.attach_unseen(AcceptanceModel(list(FEATURES), logit(p_unseen), [split], tau),
+                            unseen_tau)
+    return model
+
+
+def test_unseen_skills_have_their_own_trees_and_bar(tmp_path):
+    seen = Proposal("SQL", "Strong SQL.", ("SQL",), "exact", 1.0, prior_count=3)
+    unseen = Proposal("Norwegian", "Fluent Norwegian.", ("Norwegian",), "exact", 1.0)
+    model = _constant_model(0.3, 0.7)
+    p_seen, p_unseen = model.score([seen, unseen])
+    assert p_seen == pytest.approx(0.3)
+    assert p_unseen == pytest.approx(0.7)       # the split took the zeroed log_prior (0 > -1)
+    assert model.bars(np.array([True, False])).tolist() == [0.4, 0.6]
+    assert model.bars(np.array([True, False]), 0.65).tolist() == [0.65, 0.65]
+    again = AcceptanceModel.load(model.save(tmp_path).parent)
+    assert again.score([seen, unseen]).tolist() == pytest.approx([0.3, 0.7])
+    assert again.unseen_tau == 0.6
+    # without unseen trees the main trees decide every skill, at tau
+    plain = _constant_model(0.3, None)
+    assert plain.score([seen, unseen]).tolist() == pytest.approx([0.3, 0.3])
+    assert plain.bars(np.array([True, False])).tolist() == [0.4, 0.4]
+
+
+def test_linker_asserts_unseen_skills_only_past_their_bar(tmp_path, monkeypatch):
+    monkeypatch.setenv("LMI_CACHE", str(tmp_path / "cache"))
+    extractor = SkillExtractor.from_warehouse(small_warehouse(tmp_path, SKILLS, ("esco",)),
+                                              ["esco"], span_model=False)
+    linker = extractor.nlp.get_pipe("lmi_skill_linker")
+    text = "Strong SQL and operate forklift."
+    found = {}
+    for p_unseen in (0.7, 0.5):         # "operate forklift" is outside this model's prior
+        linker.use_acceptance(_constant_model(0.45, p_unseen), 0.4)
+        linker.clear_caches()
+        found[p_unseen] = {m.skill_id for m in extractor.extract(text).skills}
+    assert {"sql", "forklift"} <= found[0.7]
+    assert "sql" in found[0.5] and "forklift" not in found[0.5]
+
+
+def test_framework_facts_reach_the_proposals(tmp_path, monkeypatch):
+    from lmi.nlp.embeddings import SkillFacts, framework_skill_facts
+
+    monkeypatch.setenv("LMI_CACHE", str(tmp_path / "cache"))
+    con = small_warehouse(tmp_path, SKILLS, ("esco",))
+    con.execute("UPDATE skills SET reuse_level = 'transversal', skill_type = 'skill' "
+                "WHERE skill_id = 'pm'")
+    con.executemany("INSERT INTO framework_occupation_skills VALUES ('esco', ?, 'pm', ?)",
+                    [("o1", "essential"), ("o2", "essential"), ("o3", "optional")])
+    facts = framework_skill_facts(con, "esco")
+    assert facts["pm"] == SkillFacts(2, 1, 3, False)
+    assert facts["sql"] == SkillFacts(0, 0, -1, False)
+    linker = SkillExtractor.from_warehouse(con, ["esco"], span_model=False).nlp.get_pipe(
+        "lmi_skill_linker")
+    f = _features(linker._proposal("esco", "pm", "project management", "Project management.",
+                                   np.zeros(384, np.float32), "exact", 1.0, 0, 0.0, 1.0, None))
+    assert f["log_essential_occupations"] == pytest.approx(math.log(3))
+    assert f["log_optional_occupations"] == pytest.approx(math.log(2))
+    assert f["reuse_level"] == 3.0 and f["knowledge"] == 0.0
