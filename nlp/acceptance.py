@@ -10,6 +10,7 @@ Training: `lmi train linker` (lmi.cli.cmd_train_linker); see docs/linking.md.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -375,10 +376,18 @@ class AcceptanceModel:
 
     @classmethod
     def load(cls, folder: Path | str | None = None) -> AcceptanceModel | None:
-        """The model in folder (default: the packaged one), or None if there is none."""
+        """The model in folder (default: the packaged one), or None if there is none. Parsed
+        once per file version (the extractor and its linker both ask); each call gets its own
+        shallow copy, so setting an attribute on one does not change the others."""
         path = Path(folder or MODEL_DIR) / MODEL_FILE
         if not path.exists():
             return None
+        stat = path.stat()
+        return copy.copy(_load_file(cls, str(path.resolve()), stat.st_mtime_ns, stat.st_size))
+
+    @classmethod
+    def _from_file(cls, path: Path) -> AcceptanceModel:
+        """Parse model.json (raises ValueError for a file trained on other features)."""
         data = json.loads(path.read_text(encoding="utf-8"))
         if list(data["features"]) != list(FEATURES):
             raise ValueError(f"{path} was trained for other features; retrain it")
@@ -392,3 +401,10 @@ class AcceptanceModel:
                    [Tree.from_json(t) for t in unseen["trees"]] if unseen else None,
                    float(unseen["baseline"]) if unseen else 0.0,
                    float(unseen["tau"]) if unseen else 1.0)
+
+
+@lru_cache(maxsize=8)
+def _load_file(cls: type[AcceptanceModel], path: str, mtime_ns: int, size: int
+               ) -> AcceptanceModel:
+    """AcceptanceModel._from_file, cached by file version (path, mtime, size)."""
+    return cls._from_file(Path(path))

@@ -328,3 +328,18 @@ def test_framework_facts_reach_the_proposals(tmp_path, monkeypatch):
     assert f["log_essential_occupations"] == pytest.approx(math.log(3))
     assert f["log_optional_occupations"] == pytest.approx(math.log(2))
     assert f["reuse_level"] == 3.0 and f["knowledge"] == 0.0
+
+
+def test_load_parses_a_file_once_and_hands_out_copies(model, tmp_path):
+    import copy
+
+    model = copy.copy(model)            # the fixture is shared: change a copy
+    folder = model.save(tmp_path).parent
+    first, second = AcceptanceModel.load(folder), AcceptanceModel.load(folder)
+    assert first is not second and first.trees is second.trees     # parsed once
+    first.one_per_span = not second.one_per_span                    # copies stay independent
+    assert AcceptanceModel.load(folder).one_per_span == model.one_per_span
+    model.tau = 0.123                                               # a new file version is re-read
+    model.save(folder)
+    again = AcceptanceModel.load(folder)
+    assert again.tau == pytest.approx(0.123) and again.trees is not first.trees
