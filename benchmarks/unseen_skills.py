@@ -25,10 +25,10 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from lmi.cli.cmd_train_linker import SKILLSKAPE_WEIGHT
 from lmi.nlp import acceptance_train as at
 from lmi.nlp.extractor import SkillExtractor
 
-SKILLSKAPE_WEIGHT = 0.1    # as lmi train linker
 TAU = 0.40
 
 

@@ -255,6 +255,11 @@ def without_facts(X: np.ndarray) -> np.ndarray:
     return _zeroed(X, FACT_FEATURES)
 
 
+def seen_mask(proposals: Sequence[Proposal]) -> np.ndarray:
+    """Per proposal: is its skill inside the label prior (scored by the main trees)?"""
+    return np.array([p.prior_count > 0 for p in proposals], dtype=bool)
+
+
 def _zeroed(X: np.ndarray, columns: Sequence[int]) -> np.ndarray:
     X = np.array(X, dtype=np.float64, copy=True)
     X[:, list(columns)] = 0.0
@@ -327,8 +332,7 @@ class AcceptanceModel:
 
     def score(self, proposals: Sequence[Proposal]) -> np.ndarray:
         """p(accept) per proposal."""
-        return self.predict(feature_matrix(proposals, self.prior_total),
-                            np.array([p.prior_count > 0 for p in proposals], dtype=bool))
+        return self.predict(feature_matrix(proposals, self.prior_total), seen_mask(proposals))
 
     def attach_unseen(self, other: AcceptanceModel, unseen_tau: float) -> None:
         """Use other's trees (fitted on without_label_prior features) for unseen skills."""

@@ -412,7 +412,7 @@ class SkillLinker:
         flat = [prop for per_doc in proposals for _, _, _, prop in per_doc]
         probs = iter(self.acceptance.score(flat).tolist())
         bars = iter(self.acceptance.bars(
-            np.array([prop.prior_count > 0 for prop in flat], dtype=bool), self.tau).tolist())
+            acceptance_mod.seen_mask(flat), self.tau).tolist())
         for doc, per_doc in zip(docs, proposals, strict=True):
             mentions, by_span, accepted = [], {}, []
             for span, fw, skill_id, prop in per_doc:
