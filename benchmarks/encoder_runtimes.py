@@ -52,12 +52,19 @@ class _PooledMiniLM(torch.nn.Module):
 def export_onnx(encoder: Encoder, out: Path) -> None:
     """Export the pooled encoder with dynamic batch and sequence axes (TorchScript exporter)."""
     model = _PooledMiniLM(encoder.model[0].auto_model.eval()).eval()
-    batch = encoder.model.tokenizer(["hello world", "python programming"], padding=True, return_tensors="pt")
+    batch = encoder.model.tokenizer(
+        ["hello world", "python programming"], padding=True, return_tensors="pt"
+    )
     axes = {"input_ids": {0: "b", 1: "s"}, "attention_mask": {0: "b", 1: "s"}, "emb": {0: "b"}}
     torch.onnx.export(
-        model, (batch["input_ids"], batch["attention_mask"]), str(out),
-        input_names=["input_ids", "attention_mask"], output_names=["emb"],
-        dynamic_axes=axes, opset_version=17, dynamo=False,
+        model,
+        (batch["input_ids"], batch["attention_mask"]),
+        str(out),
+        input_names=["input_ids", "attention_mask"],
+        output_names=["emb"],
+        dynamic_axes=axes,
+        opset_version=17,
+        dynamo=False,
     )
 
 
@@ -66,9 +73,14 @@ def ort_encode(session, tokenizer, texts: list[str], batch_size: int = 128) -> n
     order = np.argsort([len(t) for t in texts])
     out = np.zeros((len(texts), 384), np.float32)
     for start in range(0, len(texts), batch_size):
-        ids = order[start:start + batch_size]
-        batch = tokenizer([texts[i] for i in ids], padding=True, truncation=True, max_length=256,
-                          return_tensors="np")
+        ids = order[start : start + batch_size]
+        batch = tokenizer(
+            [texts[i] for i in ids],
+            padding=True,
+            truncation=True,
+            max_length=256,
+            return_tensors="np",
+        )
         feed = {k: batch[k].astype(np.int64) for k in ("input_ids", "attention_mask")}
         out[ids] = session.run(None, feed)[0]
     return out
@@ -96,34 +108,61 @@ def main() -> None:
     texts = sample_phrases(args.phrases, args.seed)
     encoder = Encoder(precision="fp32")
     base_s, ref = timed(lambda t: encoder._encode_raw(t, None), texts)
-    rows = [{"runtime": "torch fp32", "seconds": base_s, "speedup": 1.0, "cos_mean": 1.0, "cos_min": 1.0}]
+    rows = [
+        {
+            "runtime": "torch fp32",
+            "seconds": base_s,
+            "speedup": 1.0,
+            "cos_mean": 1.0,
+            "cos_min": 1.0,
+        }
+    ]
 
     def record(name: str, seconds: float, vectors: np.ndarray) -> None:
         cos = (vectors * ref).sum(1)
-        rows.append({"runtime": name, "seconds": seconds, "speedup": base_s / seconds,
-                     "cos_mean": float(cos.mean()), "cos_min": float(cos.min())})
+        rows.append(
+            {
+                "runtime": name,
+                "seconds": seconds,
+                "speedup": base_s / seconds,
+                "cos_mean": float(cos.mean()),
+                "cos_min": float(cos.min()),
+            }
+        )
 
     with tempfile.TemporaryDirectory() as tmp:
         fp32, int8 = Path(tmp) / "minilm.onnx", Path(tmp) / "minilm-int8.onnx"
         export_onnx(encoder, fp32)
-        quantize_dynamic(str(fp32), str(int8), op_types_to_quantize=["MatMul"], weight_type=QuantType.QInt8)
+        quantize_dynamic(
+            str(fp32), str(int8), op_types_to_quantize=["MatMul"], weight_type=QuantType.QInt8
+        )
         options = ort.SessionOptions()
         options.intra_op_num_threads = args.threads
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        for name, path in (("onnxruntime fp32", fp32), ("onnxruntime int8 (dynamic, MatMul)", int8)):
+        for name, path in (
+            ("onnxruntime fp32", fp32),
+            ("onnxruntime int8 (dynamic, MatMul)", int8),
+        ):
             session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-            record(name, *timed(lambda t, s=session: ort_encode(s, encoder.model.tokenizer, t), texts))
+            record(
+                name, *timed(lambda t, s=session: ort_encode(s, encoder.model.tokenizer, t), texts)
+            )
 
     quantised = Encoder(precision="fp32")
     quantised.model[0].auto_model = torch.ao.quantization.quantize_dynamic(
-        quantised.model[0].auto_model.eval(), {torch.nn.Linear}, dtype=torch.qint8)
+        quantised.model[0].auto_model.eval(), {torch.nn.Linear}, dtype=torch.qint8
+    )
     record("torch quantize_dynamic int8", *timed(lambda t: quantised._encode_raw(t, None), texts))
 
     for row in rows:
-        print(f"{row['runtime']:<38} {row['seconds']:7.2f} s  x{row['speedup']:.2f}  "
-              f"cos mean {row['cos_mean']:.4f} min {row['cos_min']:.4f}")
+        print(
+            f"{row['runtime']:<38} {row['seconds']:7.2f} s  x{row['speedup']:.2f}  "
+            f"cos mean {row['cos_mean']:.4f} min {row['cos_min']:.4f}"
+        )
     if args.json:
-        args.json.write_text(json.dumps({"phrases": len(texts), "threads": args.threads, "rows": rows}, indent=2))
+        args.json.write_text(
+            json.dumps({"phrases": len(texts), "threads": args.threads, "rows": rows}, indent=2)
+        )
 
 
 if __name__ == "__main__":
