@@ -170,9 +170,13 @@ def candidate_features(p: Proposal, prior_total: int = 0) -> list[float]:
     (jaccard, in_span, span_in_label, in_sentence, span_tokens, label_tokens, requirement,
      separators) = _text_features(p.span, p.sentence, p.labels)
     prior = math.log((p.prior_count + 0.5) / (prior_total + 1.0)) if prior_total else 0.0
+    # cosines of unit vectors are <= 1, but fp32 rounding gives 1.0000001 for a span equal to a
+    # label, and how far depends on the encoder batch; trees split at 1.0 would then flip
+    raw_cos, adapter_cos, sentence_sim = (min(c, 1.0) for c in (
+        p.raw_cos, p.adapter_cos, p.sentence_sim))
     return [
-        p.score, 1.0 / (p.rank + 1), p.score - p.next_score, p.top_score - p.score, p.raw_cos,
-        p.adapter_cos, p.sentence_sim, jaccard, in_span, in_sentence, span_in_label,
+        p.score, 1.0 / (p.rank + 1), p.score - p.next_score, p.top_score - p.score, raw_cos,
+        adapter_cos, sentence_sim, jaccard, in_span, in_sentence, span_in_label,
         min(span_tokens, 8) / 8, min(label_tokens, 8) / 8,
         float(span_tokens == 1), float(p.method == "exact"), float(p.method == "alt_label"),
         float(p.method == "semantic"), float(p.winner), requirement, separators, prior,

@@ -212,6 +212,14 @@ def inside_boilerplate(spans: Sequence[tuple[int, int, str]], start: int, end: i
     return False
 
 
+def boilerplate_tokens(doc) -> frozenset[int]:
+    """Token indices of `doc` inside its doc.spans['boilerplate'] (empty if never marked).
+
+    A span overlaps boilerplate exactly when one of its tokens is in this set (the spans are
+    token-aligned), so later steps can skip such text before doing any work on it."""
+    return frozenset(i for sp in doc.spans.get(SPAN_KEY, []) for i in range(sp.start, sp.end))
+
+
 try:  # the spaCy component; spaCy is a hard dependency but keep the rules importable alone
     from spacy.language import Language
     from spacy.tokens import Doc

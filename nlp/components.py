@@ -456,7 +456,7 @@ class SkillLinker:
                   for fw, ranker in res.rankers.items()} if phrases else {}
         phrase_vecs = dict(zip(phrases, res.encoder.encode(phrases), strict=True)) \
             if phrases else {}
-        ruler = [[sp for key in self.span_keys for sp in doc.spans.get(key, [])
+        ruler = [[sp for sp in self._spans(doc)
                   if sp.kb_id_ and "|" in sp.kb_id_
                   and sp.kb_id_.split("|", 1)[0] in res.indexes] for doc in docs]
         sentences = [self._sentences(doc, [*c, *r])
@@ -591,21 +591,25 @@ class SkillLinker:
                 kept.append((span, guesses))
         return sorted(kept, key=lambda x: x[0].start)
 
+    def _spans(self, doc: Doc) -> list[Span]:
+        """The doc's spans under span_keys, minus those touching boilerplate: `_store` would
+        drop their skills anyway, so they are never encoded, ranked or scored."""
+        skip = boilerplate.boilerplate_tokens(doc)
+        return [sp for key in self.span_keys for sp in doc.spans.get(key, [])
+                if not (skip and any(i in skip for i in range(sp.start, sp.end)))]
+
     def _semantic_candidates(self, doc: Doc) -> list[Span]:
-        spans = [sp for key in self.span_keys if key in doc.spans for sp in doc.spans[key]
-                 if not sp.kb_id_]
-        unique = {(sp.start_char, sp.end_char): sp for sp in spans}
+        unique = {(sp.start_char, sp.end_char): sp for sp in self._spans(doc) if not sp.kb_id_}
         return [unique[k] for k in sorted(unique)]
 
     def _ruler_mentions(self, doc: Doc) -> list[SkillMention]:
         out = []
-        for key in self.span_keys:
-            for span in doc.spans.get(key, []):
-                if span.kb_id_ and "|" in span.kb_id_:
-                    fw, skill_id = span.kb_id_.split("|", 1)
-                    if fw in self.resources.indexes:
-                        conf = self.confidence.get(span.label_, self.confidence["alt_label"])
-                        out.append(self._mention(doc, span, fw, skill_id, conf, span.label_))
+        for span in self._spans(doc):
+            if span.kb_id_ and "|" in span.kb_id_:
+                fw, skill_id = span.kb_id_.split("|", 1)
+                if fw in self.resources.indexes:
+                    conf = self.confidence.get(span.label_, self.confidence["alt_label"])
+                    out.append(self._mention(doc, span, fw, skill_id, conf, span.label_))
         return out
 
     def _mention(self, doc: Doc, span: Span, fw: str, skill_id: str, confidence: float,

@@ -22,6 +22,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 
 from lmi.config import MODELS_DIR
+from lmi.nlp import boilerplate
 
 SPANS_KEY = "model_candidates"
 MODEL_NAME = "skillspan_minilm"      # the default: best on SkillSpan dev
@@ -117,7 +118,9 @@ class TransformerSpanModel:
     def pipe(self, docs: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
         """Tag docs in batches of `batch_size` docs (spaCy calls this from nlp.pipe)."""
         for batch in minibatch(docs, size=batch_size):
-            for doc, found in zip(batch, self.tagger.predict(batch), strict=True):
+            # sentences wholly inside boilerplate are not tagged: the linker drops their skills
+            skip = [boilerplate.boilerplate_tokens(doc) for doc in batch]
+            for doc, found in zip(batch, self.tagger.predict(batch, skip), strict=True):
                 doc.spans[self.spans_key] = [Span(doc, s, e, label=lab) for s, e, lab in found]
                 yield doc
 

@@ -18,7 +18,7 @@ import math
 import random
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -333,14 +333,17 @@ class TransformerTagger:
                     out[i] = log_probs[row, :len(segs[i].input_ids)]
         return out  # type: ignore[return-value]
 
-    def predict(self, docs: list[Doc]) -> list[list[SpanTuple]]:
+    def predict(self, docs: list[Doc], skip: Sequence[Collection[int]] | None = None
+                ) -> list[list[SpanTuple]]:
         """Token (start, end, label) spans for each doc.
 
         Each distinct sentence (its words) is tokenized and decoded once: postings repeat
         whole sentences, and a sentence's spans depend on nothing else. Spans are cached as
-        word positions in the sentence and mapped back to each doc's tokens.
+        word positions in the sentence and mapped back to each doc's tokens. skip: per doc,
+        token indices not to tag (e.g. boilerplate); a sentence made only of them is not run.
         """
-        groups = [(d, s) for d, doc in enumerate(docs) for s in sentence_words(doc)]
+        groups = [(d, s) for d, doc in enumerate(docs) for s in sentence_words(doc)
+                  if not (skip and skip[d] and all(i in skip[d] for i in s))]
         token_texts = [token_table(doc).text for doc in docs]
         keys = [tuple(token_texts[d][i] for i in s) for d, s in groups]
         todo = [key for key in dict.fromkeys(keys) if key not in self._sentence_spans]

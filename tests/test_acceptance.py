@@ -67,6 +67,18 @@ def test_features_of_a_hand_made_proposal():
     assert f["score_x_lex"] == pytest.approx(0.8)
 
 
+def test_cosines_past_one_from_rounding_are_read_as_one():
+    """fp32 gives 1.0000001 for a span equal to a label, depending on the encoder batch; the
+    trees split at 1.0, so the features clamp it and a decision cannot flip with the batch."""
+    base = dict(span="SQL", sentence="Strong SQL.", labels=("SQL",), method="semantic", score=1.0)
+    exact = _features(Proposal(**base, raw_cos=1.0, adapter_cos=1.0, sentence_sim=0.5))
+    rounded = _features(Proposal(**base, raw_cos=1.0000001, adapter_cos=1.0000002,
+                                 sentence_sim=0.5))
+    assert exact == rounded
+    below = _features(Proposal(**base, raw_cos=0.99, adapter_cos=0.9, sentence_sim=0.5))
+    assert below["raw_cos"] == pytest.approx(0.99) and below["adapter_cos"] == pytest.approx(0.9)
+
+
 def test_unrelated_label_has_no_lexical_overlap():
     p = Proposal(span="baking bread", sentence="We enjoy baking bread.", labels=("SQL",),
                  method="semantic", score=0.3)

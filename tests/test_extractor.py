@@ -161,6 +161,20 @@ def test_boilerplate_produces_no_skills(env):
     assert [m.text for m in found.skills] == ["SQL"]
 
 
+def test_boilerplate_is_never_encoded(env):
+    """Phrases in boilerplate are dropped before linking, not after: no encoder work on them."""
+    _, extractor, _ = env
+    extractor.clear_caches()
+    text = ("Requirements\nStrong SQL skills and experience managing projects.\n\n"
+            "Benefits\nWe offer forklift driving lessons and a sourdough baking club.")
+    found = extractor.extract(text)
+    assert {m.skill_id for m in found.skills} == {"sql", "pm"}
+    encoded = " ".join(extractor.encoder._cache)
+    assert "managing projects" in encoded
+    assert "forklift" not in encoded and "sourdough" not in encoded
+    assert all("forklift" not in u.text for u in found.unlinked)
+
+
 def test_clear_caches_forgets_phrases_but_not_results(env):
     _, extractor, _ = env
     first = extractor.extract(TEXT)

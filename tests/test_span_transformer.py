@@ -250,6 +250,33 @@ def test_repeated_sentences_are_tagged_once_with_the_same_spans(monkeypatch) -> 
     assert tagger.predict(docs[:1]) == [first] and seen == [2]   # all cached now
 
 
+def test_boilerplate_sentences_are_not_tagged(monkeypatch) -> None:
+    """The span component skips sentences made only of boilerplate tokens; others unchanged."""
+    from lmi.nlp import span_component
+
+    component = span_component.TransformerSpanModel(SHIPPED)
+    component.clear_caches()
+    tagged: list[list[str]] = []
+    real = component.tagger.segment_log_probs
+    monkeypatch.setattr(component.tagger, "segment_log_probs",
+                        lambda segs: tagged.append([len(s.tokens) for s in segs]) or real(segs))
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lmi_boilerplate")
+    text = ("Experience with Python and SQL is required.\n\nBenefits\n"
+            "Dental insurance, a pension plan and project management training.")
+    doc = nlp(text)
+    assert doc.spans["boilerplate"]                       # the benefits section is marked
+    blocked = {i for sp in doc.spans["boilerplate"] for i in range(sp.start, sp.end)}
+    found = list(component.pipe([doc]))[0].spans[span_component.SPANS_KEY]
+    assert found and all(not set(range(sp.start, sp.end)) & blocked for sp in found)
+    assert len(tagged) == 1 and len(tagged[0]) == 1      # one sentence run, not three
+    plain = spacy.blank("en")(text)                      # unmarked doc: every sentence tagged
+    component.clear_caches()
+    tagged.clear()
+    list(component.pipe([plain]))
+    assert len(tagged[0]) == 3
+
+
 # --- training and CLI ----------------------------------------------------------------------------
 
 def test_one_step_training_writes_a_loadable_artefact(tmp_path: Path) -> None:
