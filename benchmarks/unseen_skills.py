@@ -76,8 +76,7 @@ def run_seed(seed: int, data: dict, dev: at.Collected, skillskape_all: list, bar
         if lab not in hidden}
     train = [only_rows(d, lambda lab: lab not in hidden) for d in data.values()]
     weights = {"skillskape": SKILLSKAPE_WEIGHT}
-    model = at.fit(train, prior=prior, seed=seed, tau=TAU, weights=weights)
-    model.one_per_span = True
+    model = at.fit_linker_model(train, prior=prior, seed=seed, tau=TAU, weights=weights)
     unseen = at.fit_unseen(train, prior=prior, seed=seed, weights=weights)
     test = only_sentences(dev, {i for i, s in enumerate(dev.sentences) if s.gold & hidden})
     rows = [{"seed": seed, "variant": "no unseen trees", **score(model, test, hidden, TAU)}]

@@ -109,12 +109,9 @@ def linker(
             "training_sentences": {k: len(v.sentences) for k, v in data.items()}}
     prior = at.label_prior([data["tech"].sentences, data["house"].sentences, skillskape_all])
     weights = {"skillskape": SKILLSKAPE_WEIGHT}
-    model = at.fit(list(data.values()), prior=prior, seed=seed, tau=chosen, info=info,
-                   weights=weights)
-    model.one_per_span = one_per_span
-    if unseen_tau < 1.0:
-        model.attach_unseen(at.fit_unseen(list(data.values()), prior=prior, seed=seed,
-                                          weights=weights), unseen_tau)
+    model = at.fit_linker_model(list(data.values()), prior=prior, seed=seed, tau=chosen,
+                                info=info, weights=weights, one_per_span=one_per_span,
+                                unseen_tau=unseen_tau)
     path = model.save(output or MODELS_DIR / "linker_acceptance")
     render(rows, fmt, title="Cross-fitted extraction P-R curve (acceptance model)",
            meta={"model": str(path), "tau": chosen, "wall_s": round(time.time() - started, 1),
@@ -141,11 +138,9 @@ def cross_fit(data: dict, skillskape_all: list, seed: int, one_per_span: bool = 
     for held, other in (("house", "tech"), ("tech", "house")):
         prior = at.label_prior([data[other].sentences, skillskape_all])
         train = [data[other], data["skillskape"]]
-        model = models[held] = at.fit(train, prior=prior, seed=seed, weights=weights)
-        model.one_per_span = one_per_span
-        if unseen_tau < 1.0:
-            model.attach_unseen(at.fit_unseen(train, prior=prior, seed=seed, weights=weights),
-                                unseen_tau)
+        model = models[held] = at.fit_linker_model(
+            train, prior=prior, seed=seed, weights=weights, one_per_span=one_per_span,
+            unseen_tau=unseen_tau)
         for row in at.pr_curve(model, data[held], TAUS):
             rows.append({"held_out": held, **row})
             for j, key in enumerate(("tp", "n_predicted", "n_gold", "unseen_predicted",

@@ -145,6 +145,18 @@ def design(data: Collected, prior: dict[str, int], *, exclude_own: bool = False)
     return feature_matrix(props, total)
 
 
+def _training_matrix(train: Sequence[Collected], prior: dict[str, int] | None,
+                     weights: dict[str, float] | None
+                     ) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
+    """(prior, X, y, row weights) over the training sets; the prior defaults to their gold."""
+    prior = prior if prior is not None else label_prior(d.sentences for d in train)
+    X = np.vstack([design(d, prior, exclude_own=True) for d in train])
+    y = np.concatenate([d.y for d in train])
+    w = np.concatenate([np.full(len(d.proposals), (weights or {}).get(d.name, 1.0))
+                        for d in train])
+    return prior, X, y, w
+
+
 def fit(train: Sequence[Collected], *, prior: dict[str, int] | None = None, seed: int = 0,
         tau: float = 0.5, info: dict | None = None,
         weights: dict[str, float] | None = None) -> AcceptanceModel:
@@ -152,12 +164,8 @@ def fit(train: Sequence[Collected], *, prior: dict[str, int] | None = None, seed
     weighted per set name by `weights`).
     The label prior defaults to their gold labels; a given prior must include those sentences
     (each row's own gold is left out)."""
-    prior = prior if prior is not None else label_prior(d.sentences for d in train)
-    X = without_facts(np.vstack([design(d, prior, exclude_own=True) for d in train]))
-    y = np.concatenate([d.y for d in train])
-    w = np.concatenate([np.full(len(d.proposals), (weights or {}).get(d.name, 1.0))
-                        for d in train])
-    return AcceptanceModel.fit(X, y, tau=tau, seed=seed, prior=prior, info=info,
+    prior, X, y, w = _training_matrix(train, prior, weights)
+    return AcceptanceModel.fit(without_facts(X), y, tau=tau, seed=seed, prior=prior, info=info,
                                sample_weight=w)
 
 
@@ -165,12 +173,23 @@ def fit_unseen(train: Sequence[Collected], *, prior: dict[str, int] | None = Non
                seed: int = 0, weights: dict[str, float] | None = None) -> AcceptanceModel:
     """Trees for skills outside the label prior: the same rows, label-prior features zeroed,
     so the framework's own facts (occupations, reuse level) stand in for it."""
-    prior = prior if prior is not None else label_prior(d.sentences for d in train)
-    X = without_label_prior(np.vstack([design(d, prior, exclude_own=True) for d in train]))
-    y = np.concatenate([d.y for d in train])
-    w = np.concatenate([np.full(len(d.proposals), (weights or {}).get(d.name, 1.0))
-                        for d in train])
-    return AcceptanceModel.fit(X, y, seed=seed, prior=prior, sample_weight=w)
+    prior, X, y, w = _training_matrix(train, prior, weights)
+    return AcceptanceModel.fit(without_label_prior(X), y, seed=seed, prior=prior,
+                               sample_weight=w)
+
+
+def fit_linker_model(train: Sequence[Collected], *, prior: dict[str, int] | None = None,
+                     seed: int = 0, tau: float = 0.5, info: dict | None = None,
+                     weights: dict[str, float] | None = None, one_per_span: bool = True,
+                     unseen_tau: float = 1.0) -> AcceptanceModel:
+    """The model the linker loads: main trees, its one-skill-per-span rule and, when
+    unseen_tau < 1, the unseen-skill trees at that bar (1.0: none)."""
+    model = fit(train, prior=prior, seed=seed, tau=tau, info=info, weights=weights)
+    model.one_per_span = one_per_span
+    if unseen_tau < 1.0:
+        model.attach_unseen(fit_unseen(train, prior=prior, seed=seed, weights=weights),
+                            unseen_tau)
+    return model
 
 
 def seen_rows(model: AcceptanceModel, data: Collected) -> np.ndarray:
