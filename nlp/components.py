@@ -487,7 +487,7 @@ class SkillLinker:
                 if guesses is None:         # once per distinct phrase
                     guesses = guesses_of[text] = sorted(
                         ((score, fw, skill_id) for fw, by_phrase in ranked.items()
-                         for skill_id, score in by_phrase[text]), reverse=True)[:self.top_k]
+                         for skill_id, score in by_phrase[text]), key=_rank_order)[:self.top_k]
                 sentence = sents[(span.start_char, span.end_char)]
                 for rank, (score, fw, skill_id) in enumerate(guesses):
                     if score < acceptance_mod.MIN_SCORE:
@@ -618,6 +618,13 @@ class SkillLinker:
         return SkillMention(fw, skill_id, label, span_text(span),
                             span.start_char, span.end_char,
                             round(min(1.0, max(0.0, float(confidence))), 4), method)
+
+
+def _rank_order(guess: tuple[float, str, str]) -> tuple[float, str, str]:
+    """Best score first; scores equal to 1e-6 (two skills sharing a label, whose fp32 cosines
+    differ by rounding that depends on the encoder batch) are ordered by framework and id."""
+    score, fw, skill_id = guess
+    return -round(score, 6), fw, skill_id
 
 
 def _store(doc: Doc, mentions: list[SkillMention], unlinked: list[UnlinkedPhrase]) -> None:

@@ -355,3 +355,15 @@ def test_load_parses_a_file_once_and_hands_out_copies(model, tmp_path):
     model.save(folder)
     again = AcceptanceModel.load(folder)
     assert again.tau == pytest.approx(0.123) and again.trees is not first.trees
+
+
+def test_rank_order_breaks_rounding_ties_by_skill_id():
+    """Two skills sharing a label score 1.0 and 0.99999994 by batch-dependent rounding: the
+    order must not follow that noise."""
+    from lmi.nlp.components import _rank_order
+
+    a = sorted([(0.99999994, "esco", "b"), (1.0, "esco", "a"), (0.7, "esco", "c")],
+               key=_rank_order)
+    b = sorted([(1.0, "esco", "b"), (0.99999994, "esco", "a"), (0.7, "esco", "c")],
+               key=_rank_order)
+    assert [g[2] for g in a] == [g[2] for g in b] == ["a", "b", "c"]
