@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from lmi.crawler.items import JobPostingItem
 from lmi.crawler.microdata import extract_items
 
+SCHEMA_ORG = "https://schema.org"   # the JSON-LD vocabulary IRI: an identifier, never fetched
 _SCRIPT_RE = re.compile(
     r"<script\b[^>]*\btype\s*=\s*[\"']?\s*application/ld\+json[^>]*>(.*?)</script\s*>",
     re.IGNORECASE | re.DOTALL,

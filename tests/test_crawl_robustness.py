@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import duckdb
 import pytest
 
+from lmi.crawler.jsonld import SCHEMA_ORG
 from lmi.crawler.middlewares import address_problem, retry_after_seconds
 from lmi.crawler.runner import LOCAL_FAST_SETTINGS, run_crawl
 
@@ -26,7 +27,7 @@ MAXSIZE = 200_000
 
 
 def _posting(title: str, **extra: object) -> dict:
-    return {"@context": "https://schema.org", "@type": "JobPosting", "title": title,
+    return {"@context": SCHEMA_ORG, "@type": "JobPosting", "title": title,
             "description": f"<p>{title}: maintain and repair equipment.</p>",
             "datePosted": "2026-10-01", "hiringOrganization": {"name": "Acme"}, **extra}
 

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from lmi.cli.main import app
 from lmi.crawler.items import JobPostingItem, PageProblemItem
 from lmi.crawler.jsonld import (
+    SCHEMA_ORG,
     extract_jobpostings,
     parse_date,
     parse_datetime,
@@ -26,6 +27,7 @@ from lmi.demo.board import generate_postings
 from lmi.demo.server import serve_board
 
 NOW = datetime(2026, 11, 1, 12, 0)
+HTTP_SCHEMA_ORG = SCHEMA_ORG.replace("https:", "http:")   # the older IRI form of the vocabulary
 
 
 def _page(*blocks: str) -> str:
@@ -40,13 +42,13 @@ def _item(posting: dict) -> JobPostingItem:
 # ------------------------------------------------------------------ extraction
 
 def test_graph_array_and_nested_postings_are_all_found():
-    graph = json.dumps({"@context": "https://schema.org", "@graph": [
+    graph = json.dumps({"@context": SCHEMA_ORG, "@graph": [
         {"@type": "Organization", "name": "Acme"},
         {"@type": "JobPosting", "title": "A"}]})
     array = json.dumps([{"@type": ["JobPosting"], "title": "B"},
                         {"@type": "schema:JobPosting", "title": "C"}])
     nested = json.dumps({"@type": "ItemList", "itemListElement": [
-        {"@type": "ListItem", "item": {"@type": "http://schema.org/JobPosting", "title": "D"}}]})
+        {"@type": "ListItem", "item": {"@type": HTTP_SCHEMA_ORG + "/JobPosting", "title": "D"}}]})
     found = extract_jobpostings(_page(graph, array, nested))
     assert sorted(p["title"] for p in found.postings) == ["A", "B", "C", "D"]
     assert found.blocks == 3 and found.errors == []
