@@ -18,6 +18,7 @@ process (all threads): the latter is robust to other jobs sharing the cores.
     .venv/bin/python benchmarks/bench_extraction.py --postings 500 --json /tmp/bench_extraction.json
     .venv/bin/python benchmarks/bench_extraction.py --framework starter --skip-baseline
     .venv/bin/python benchmarks/bench_extraction.py --profile 200 --skip-baseline
+    .venv/bin/python benchmarks/bench_extraction.py --profile 500 --profile-steady --framework esco
     .venv/bin/python benchmarks/bench_extraction.py --profile-real --framework esco
 """
 
@@ -358,6 +359,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="use an empty LMI_CACHE so the one-time label index build is timed")
     parser.add_argument("--profile", type=int, metavar="N",
                         help="only cProfile our first framework on N postings and print hotspots")
+    parser.add_argument("--profile-steady", action="store_true",
+                        help="with --profile N: profile the steady pass (caches filled by N "
+                             "other board postings first)")
     parser.add_argument("--profile-real", action="store_true",
                         help="only cProfile the steady pass over the SkillSpan dev postings "
                         "(caches filled by the train postings first)")
@@ -400,7 +404,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     if args.profile:
         extractor, _ = build_ours(args.framework[0], scratch)
-        print(profile_ours(extractor, board))
+        earlier = board_postings(args.profile, seed=BOARD_SEED + 1) if args.profile_steady \
+            else None
+        print(profile_ours(extractor, board, earlier=earlier))
         return report
 
     for framework in args.framework:
