@@ -161,6 +161,7 @@ class SkillRanker:
             # an all -1 vector (q . -1 = -sum(q)); the pruned path reproduces that exactly
             self._has_alt = np.bincount(self._skill_of_label[~index.is_preferred],
                                         minlength=len(counts)) > 0
+            self._pref_is_every_skill = np.array_equal(self._pref_skill, np.arange(len(counts)))
 
     def skill_scores(self, texts: Sequence[str], *, preferred: bool = False,
                      adapter: bool = False) -> np.ndarray:
@@ -288,12 +289,20 @@ class SkillRanker:
                                           -np.inf if everything else float(bound))
 
     def _whole_scores(self, texts: list[str]) -> np.ndarray:
-        """Whole-text scores on preferred labels (adapter), as skill_scores(preferred=True)."""
+        """Whole-text scores on preferred labels (adapter), as skill_scores(preferred=True).
+
+        Written in place: on long real postings (thousands of texts x 13,896 ESCO skills) the
+        scatter/gather copies of a (texts x skills) matrix cost 10x the product itself.
+        """
         queries = apply_adapter(self.encoder.encode(texts), self.adapter)
-        out = np.full((len(texts), len(self.index.skills)), -np.inf, np.float32)
-        out[:, self._pref_skill] = queries @ self._pref_matrix.T
-        alt = np.maximum(out[:, self._has_alt], -queries.sum(axis=1, keepdims=True))
-        out[:, self._has_alt] = alt
+        scores = queries @ self._pref_matrix.T
+        if self._pref_is_every_skill:       # one preferred label per skill, in skill order
+            out = scores
+        else:
+            out = np.full((len(texts), len(self.index.skills)), -np.inf, np.float32)
+            out[:, self._pref_skill] = scores
+        if self._has_alt.any():
+            np.maximum(out, -queries.sum(axis=1, keepdims=True), out=out, where=self._has_alt)
         return out
 
     def _exact_sub(self, gram_vectors: np.ndarray, skills: np.ndarray) -> np.ndarray:

@@ -32,15 +32,17 @@ class HashEncoder:
         return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
-def random_index(rng: np.random.Generator, n_skills: int = 40) -> LabelIndex:
+def random_index(rng: np.random.Generator, n_skills: int = 40,
+                 unpreferred_skill: bool = True) -> LabelIndex:
     skill_ids, labels, is_pref = [], [], []
     for s in range(n_skills):
         n_labels = int(rng.integers(1, 7))
         for j in range(n_labels):
             skill_ids.append(f"s{s:03d}")
             labels.append(f"label {s} {j}")
-            # skill 0 has no preferred label; the rest have exactly one, first
-            is_pref.append(j == 0 and s != 0)
+            # skill 0 has no preferred label (unless not unpreferred_skill); the rest have
+            # exactly one, first (ESCO's case: the whole-text scores skip a scatter then)
+            is_pref.append(j == 0 and (s != 0 or not unpreferred_skill))
     vectors = rng.standard_normal((len(labels), DIM)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     return LabelIndex("rand", "1", "hash", np.array(skill_ids), labels,
@@ -56,18 +58,21 @@ def brute_force(ranker: SkillRanker, texts: list[str], k: int) -> list[list[tupl
     return _top_k(ranker.text_scores(texts), k, ranker.index.skills)
 
 
+@pytest.mark.parametrize("unpreferred_skill", [True, False])
 @pytest.mark.parametrize("screen_bf16", [False, True])   # exact scan, or bf16 screen + rescore
 @pytest.mark.parametrize("full_scan", [3, 10_000])       # both ways of settling bounded skills
 @pytest.mark.parametrize("k", [1, 3, 10])
-def test_pruned_rank_matches_brute_force(monkeypatch, full_scan, k, screen_bf16):
+def test_pruned_rank_matches_brute_force(monkeypatch, full_scan, k, screen_bf16,
+                                         unpreferred_skill):
     monkeypatch.setattr(ranker_mod, "GRAM_TOP_LABELS", 5)  # few labels per gram: bounds matter
     monkeypatch.setattr(ranker_mod, "FULL_SCAN_SKILLS", full_scan)
     rng = np.random.default_rng(k + full_scan)
-    index = random_index(rng)
+    index = random_index(rng, unpreferred_skill=unpreferred_skill)
     adapter = (rng.standard_normal((DIM, DIM)).astype(np.float32) * 0.3,
                rng.standard_normal(DIM).astype(np.float32) * 0.1)
     ranker = SkillRanker(index, HashEncoder(), adapter=adapter, sentence_mode=True,
                          screen_bf16=screen_bf16)
+    assert ranker._pref_is_every_skill is not unpreferred_skill
     texts = random_texts(rng, 200)
     assert_same(ranker.rank(texts, k=k), brute_force(ranker, texts, k))
 
