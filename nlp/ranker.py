@@ -323,11 +323,11 @@ class SkillRanker:
         bounds = np.array([b for _, _, b in lists])      # unlisted (gram, skill) scores <= bound
         nominated = [skills for skills, _, _ in lists]
         nominated.append(np.argpartition(-whole, k - 1)[:k])
-        cand = np.unique(np.concatenate(nominated))
-        fused = (1 - w) * whole[cand] + w * self._exact_sub(vectors, cand)
+        nominees = np.unique(np.concatenate(nominated))
+        cand, fused = self._listed_top(lists, vectors, bounds, nominees, whole, k)
         kth = np.partition(fused, len(fused) - k)[len(fused) - k]
         ceiling = (1 - w) * whole + w * bounds.max()      # every other skill scores <= this
-        ceiling[cand] = -np.inf
+        ceiling[nominees] = -np.inf
         extra = np.flatnonzero(ceiling >= kth)
         if len(extra) > FULL_SCAN_SKILLS:
             # many skills are only bounded: scan all labels, but only with the grams whose bound
@@ -344,7 +344,41 @@ class SkillRanker:
             cand = np.concatenate([cand, extra])
             fused = np.concatenate([fused, (1 - w) * whole[extra]
                                     + w * self._exact_sub(vectors, extra)])
-        return _top_k(fused[None, :], min(k, len(cand)), [self.index.skills[c] for c in cand])[0]
+        # best first; equal scores (skills sharing a label) by skill order, so which of them
+        # make the top k does not depend on how many candidates the pruning kept
+        order = np.lexsort((cand, -fused))[:min(k, len(cand))]
+        return [(self.index.skills[c], float(np.clip(v, 0.0, 1.0)))
+                for c, v in zip(cand[order].tolist(), fused[order].tolist(), strict=True)]
+
+    def _listed_top(self, lists: list[tuple[np.ndarray, np.ndarray, float]],
+                    vectors: np.ndarray, bounds: np.ndarray, nominees: np.ndarray,
+                    whole: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The nominees that can still reach the top k, with their exact fused scores.
+
+        A gram's cached list gives exact scores for its listed skills; any other (gram, skill)
+        score is at most the gram's bound (also a listed score below its bound, as the bf16
+        screen allows). So each nominee's sub-phrase score lies in [lo, hi]; nominees whose
+        fused upper bound is below the k-th best lower bound are dropped, and only the rest
+        of the unsettled ones (lo < hi) are scored against their labels.
+        """
+        w = SUBPHRASE_WEIGHT
+        listed = np.full((len(lists), len(nominees)), -np.inf, np.float32)
+        for g, (skills, scores, _) in enumerate(lists):
+            listed[g, np.searchsorted(nominees, skills)] = scores
+        column_bounds = bounds[:, None].astype(np.float32)
+        lo = listed.max(axis=0)
+        hi = np.maximum(lo, np.where(listed < column_bounds, column_bounds, -np.inf).max(axis=0))
+        base = (1 - w) * whole[nominees]
+        lower = base + w * lo
+        if len(nominees) > k:
+            kth_lower = np.partition(lower, len(lower) - k)[len(lower) - k]
+            alive = base + w * hi >= kth_lower
+            nominees, lo, hi, lower = nominees[alive], lo[alive], hi[alive], lower[alive]
+        unsettled = lo < hi
+        if unsettled.any():
+            lower[unsettled] = (1 - w) * whole[nominees[unsettled]] + w * self._exact_sub(
+                vectors, nominees[unsettled])
+        return nominees, lower
 
     def _short_top(self, text: str, k: int) -> list[tuple[str, float]]:
         skills, scores, bound = self._gram_cache[text]
