@@ -245,7 +245,7 @@ OB3 = {
                        "targetUrl": "https://example.org/skills/inv"}]}},
 }
 CTDL = {
-    "@context": "https://credreg.net/ctdl/schema/context/json",
+    "@context": "urn:example:ctdl-context",   # a real file names the CTDL context IRI
     "@graph": [
         {"@id": "https://example.org/resources/ce-1", "@type": "ceterms:Certificate",
          "ceterms:ctid": "ce-1", "ceterms:name": {"en-US": "Forklift Certificate"},

@@ -32,7 +32,7 @@ OUTRO = ("<p>Tidewater Software is an equal opportunity employer. Accommodations
 
 def post(pid: str, **kw) -> dict:
     base = {"posting_id": pid, "source_id": "indeed", "identifier": None,
-            "url": f"https://ca.indeed.com/viewjob?jk={pid}", "title": "Software Developer",
+            "url": f"https://board-a.example/viewjob?jk={pid}", "title": "Software Developer",
             "employer": "Tidewater Software Inc.", "description": ABOUT + ROLE + BENEFITS + OUTRO,
             "city": "Halifax", "province": "NS", "location_raw": "Halifax, NS",
             "date_posted": "2025-02-10"}
@@ -46,19 +46,19 @@ def same_cluster(a: dict, b: dict) -> bool:
 
 
 @pytest.mark.parametrize(("left", "right"), [
-    ("https://WWW.Jobs.ca:443/job/42/?utm_source=x&utm_medium=y#apply", "https://jobs.ca/job/42"),
-    ("http://jobs.ca/job/42?gclid=1&fbclid=2&ref=share", "https://jobs.ca/job/42"),
-    ("https://ca.indeed.com/viewjob?jk=abc&from=serp", "https://ca.indeed.com/viewjob?jk=abc"),
-    ("https://x.ca/jobs?b=2&id=7&source=rss", "https://x.ca/jobs/?id=7&b=2"),
+    ("https://WWW.Jobs.example:443/job/42/?utm_source=x&utm_medium=y#apply", "https://jobs.example/job/42"),
+    ("http://jobs.example/job/42?gclid=1&fbclid=2&ref=share", "https://jobs.example/job/42"),
+    ("https://board-a.example/viewjob?jk=abc&from=serp", "https://board-a.example/viewjob?jk=abc"),
+    ("https://x.example/jobs?b=2&id=7&source=rss", "https://x.example/jobs/?id=7&b=2"),
 ])
 def test_canonical_url_folds_tracking_variants(left: str, right: str) -> None:
     assert dedup.canonical_url(left) == dedup.canonical_url(right)
 
 
 @pytest.mark.parametrize(("left", "right"), [
-    ("https://ca.indeed.com/viewjob?jk=abc", "https://ca.indeed.com/viewjob?jk=abd"),
-    ("https://jobs.ca:8443/job/42", "https://jobs.ca/job/42"),
-    ("https://jobs.ca/job/42", "https://jobs.ca/job/43"),
+    ("https://board-a.example/viewjob?jk=abc", "https://board-a.example/viewjob?jk=abd"),
+    ("https://jobs.example:8443/job/42", "https://jobs.example/job/42"),
+    ("https://jobs.example/job/42", "https://jobs.example/job/43"),
 ])
 def test_canonical_url_keeps_meaningful_parts(left: str, right: str) -> None:
     assert dedup.canonical_url(left) != dedup.canonical_url(right)
@@ -73,7 +73,7 @@ def test_canonical_url_empty_and_exact_keys() -> None:
 def test_normalise_text_strips_html_numbers_and_boilerplate() -> None:
     text = dedup.normalise_text("<p>Pay: $25.50/hour</p><ul><li>Drive a forklift on 2025-03-01"
                                 "</li></ul><p>We are an Equal Opportunity Employer.</p>"
-                                "<p>Write to hr@x.ca or visit https://x.ca/jobs</p>")
+                                "<p>Write to hr@x.example or visit https://x.example/jobs</p>")
     assert "<" not in text and "25" not in text and "equal" not in text
     assert "drive a forklift on date" in text and "email" in text and "url" in text
 
@@ -93,8 +93,8 @@ def test_employer_and_location_normalisation() -> None:
 
 def test_exact_copy_on_two_boards_is_duplicate() -> None:
     plain = (ABOUT + ROLE + BENEFITS + OUTRO).replace("<li>", "\n• ").replace("</li>", "")
-    a = post("a1", url="https://ca.indeed.com/viewjob?jk=9f&utm_campaign=google_jobs")
-    b = post("b1", source_id="talent", url="https://ca.talent.com/view?id=77&utm_source=feed",
+    a = post("a1", url="https://board-a.example/viewjob?jk=9f&utm_campaign=google_jobs")
+    b = post("b1", source_id="talent", url="https://board-b.example/view?id=77&utm_source=feed",
              employer="Tidewater Software", description=plain, city=None, province=None,
              location_raw="Halifax, Nova Scotia")
     assert dedup.pair_decision(a, b)[:2] == (True, "text")
@@ -102,11 +102,11 @@ def test_exact_copy_on_two_boards_is_duplicate() -> None:
 
 
 def test_url_and_identifier_variants_are_exact_duplicates() -> None:
-    a = post("a2", url="https://ca.indeed.com/viewjob?jk=9f&from=serp")
-    b = post("b2", url="HTTPS://ca.indeed.com/viewjob/?jk=9f&utm_source=x#top", description="")
+    a = post("a2", url="https://board-a.example/viewjob?jk=9f&from=serp")
+    b = post("b2", url="HTTPS://board-a.example/viewjob/?jk=9f&utm_source=x#top", description="")
     assert dedup.pair_decision(a, b)[:2] == (True, "url")
-    c = post("c2", source_id="jobbank", identifier="JB123", url="https://jobbank.gc.ca/p/1")
-    d = post("d2", source_id="jobbank", identifier="JB123", url="https://jobbank.gc.ca/p/1-2")
+    c = post("c2", source_id="jobbank", identifier="JB123", url="https://jobbank.example/p/1")
+    d = post("d2", source_id="jobbank", identifier="JB123", url="https://jobbank.example/p/1-2")
     assert dedup.pair_decision(c, d)[:2] == (True, "identifier")
 
 
@@ -115,7 +115,7 @@ def test_repost_with_edits_is_duplicate() -> None:
               + BENEFITS.replace("92,000", "98,000") + OUTRO.replace("March 14", "May 2"))
     a = post("a3")
     b = post("b3", description=edited, date_posted="2025-04-01", title="Software Developer - "
-             "Immediate Start", url="https://ca.indeed.com/viewjob?jk=new")
+             "Immediate Start", url="https://board-a.example/viewjob?jk=new")
     assert same_cluster(a, b)
 
 
@@ -126,7 +126,7 @@ def test_agency_copy_is_duplicate() -> None:
     a = post("a4")
     for employer in ("Confidential", "", "Beacon Staffing Solutions"):
         b = post("b4", employer=employer, description=intro + ROLE + outro,
-                 source_id="linkedin", url="https://linkedin.com/jobs/view/5")
+                 source_id="linkedin", url="https://social.example/jobs/view/5")
         assert same_cluster(a, b), employer
 
 
@@ -134,7 +134,7 @@ def test_same_text_in_another_city_is_not_duplicate() -> None:
     a = post("a5")
     b = post("b5", description=(ABOUT + ROLE + BENEFITS + OUTRO).replace("Halifax.", "Moncton."),
              city="Moncton", province="NB", location_raw="Moncton, NB",
-             url="https://ca.indeed.com/viewjob?jk=other")
+             url="https://board-a.example/viewjob?jk=other")
     assert dedup.pair_decision(a, b)[0] is False
     assert not same_cluster(a, b)
 
@@ -149,7 +149,7 @@ def test_same_employer_same_title_other_team_is_not_duplicate() -> None:
                   "<li>3+ years of professional development experience</li></ul>")
     a = post("a6")
     b = post("b6", description=ABOUT + other_role + BENEFITS + OUTRO,
-             url="https://ca.indeed.com/viewjob?jk=mobile")
+             url="https://board-a.example/viewjob?jk=mobile")
     assert not same_cluster(a, b)
 
 
@@ -167,7 +167,7 @@ def test_generic_title_at_other_employers_is_not_duplicate() -> None:
                                          "counts and report discrepancies</li>"))
     b = post("b7", title="Warehouse Associate", employer="Crosstown Delivery",
              city="Mississauga", province="ON", location_raw="Mississauga, ON",
-             url="https://ca.indeed.com/viewjob?jk=xd",
+             url="https://board-a.example/viewjob?jk=xd",
              description=template.format(emp="Crosstown Delivery", extra="<li>Label, wrap and "
                                          "stage pallets for the evening courier run</li>"))
     decision, _, info = dedup.pair_decision(a, b)
@@ -185,16 +185,16 @@ def _chain() -> list[dict]:
     body = ABOUT + "<ul>" + "".join(bullets) + "</ul>"
     return [post("p-a", description=body + "</ul>"),
             post("p-b", description=body + "<ul>" + "".join(extra[:3]) + "</ul>",
-                 url="https://ca.indeed.com/viewjob?jk=b2"),
+                 url="https://board-a.example/viewjob?jk=b2"),
             post("p-c", description=body + "<ul>" + "".join(extra) + "</ul>",
-                 url="https://ca.indeed.com/viewjob?jk=c3")]
+                 url="https://board-a.example/viewjob?jk=c3")]
 
 
 def test_clustering_is_transitive_and_deterministic() -> None:
     postings = _chain() + [post("p-z", title="Registered Nurse", employer="Bayview Hospital",
                                 description="<p>Provide acute care on the surgical unit, assess "
                                             "patients and document care in Epic every shift.</p>",
-                                url="https://ca.indeed.com/viewjob?jk=rn")]
+                                url="https://board-a.example/viewjob?jk=rn")]
     clusters = dedup.find_duplicate_clusters(postings)
     assert clusters["p-a"] == clusters["p-b"] == clusters["p-c"] == "p-a"
     assert clusters["p-z"] == "p-z"
@@ -207,9 +207,9 @@ def test_clustering_is_transitive_and_deterministic() -> None:
 def test_cluster_never_spans_two_known_cities() -> None:
     toronto = post("l-1", city="Toronto", province="ON", location_raw="Toronto, ON")
     unknown = post("l-2", city=None, province=None, location_raw=None,
-                   url="https://ca.indeed.com/viewjob?jk=u")
+                   url="https://board-a.example/viewjob?jk=u")
     ottawa = post("l-3", city="Ottawa", province="ON", location_raw="Ottawa, ON",
-                  url="https://ca.indeed.com/viewjob?jk=o")
+                  url="https://board-a.example/viewjob?jk=o")
     clusters = dedup.find_duplicate_clusters([toronto, unknown, ottawa])
     assert clusters["l-1"] != clusters["l-3"]
     assert clusters["l-2"] in (clusters["l-1"], clusters["l-3"])
@@ -231,10 +231,10 @@ def test_dedup_warehouse_is_idempotent_and_incremental(tmp_path) -> None:
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     apply_schema(con)
     a, b, c = _chain()
-    agency = post("p-d", employer="Confidential", url="https://linkedin.com/jobs/view/1",
+    agency = post("p-d", employer="Confidential", url="https://social.example/jobs/view/1",
                   description=a["description"])
     other_city = post("p-e", city="Moncton", province="NB", location_raw="Moncton, NB",
-                      url="https://ca.indeed.com/viewjob?jk=e")
+                      url="https://board-a.example/viewjob?jk=e")
     for p in (a, b, other_city):
         _insert(con, p)
     first = dedup.dedup_warehouse(con)
@@ -258,14 +258,14 @@ def test_dedup_warehouse_is_idempotent_and_incremental(tmp_path) -> None:
 def test_eval_dedup_cli_json(tmp_path) -> None:
     rows = [
         {"case": "repost", "label": 1, "a": post("e1"),
-         "b": post("e2", url="https://ca.indeed.com/viewjob?jk=e2", date_posted="2025-03-01")},
+         "b": post("e2", url="https://board-a.example/viewjob?jk=e2", date_posted="2025-03-01")},
         {"case": "multi_location", "label": 0, "a": post("e3"),
          "b": post("e4", city="Moncton", province="NB", location_raw="Moncton, NB",
-                   url="https://ca.indeed.com/viewjob?jk=e4")},
+                   url="https://board-a.example/viewjob?jk=e4")},
         # A labelled duplicate the detector cannot find (no shared text): must count as fn.
         {"case": "repost", "label": 1, "a": post("e5"),
          "b": post("e6", description="<p>Completely different words about gardening.</p>",
-                   url="https://ca.indeed.com/viewjob?jk=e6")},
+                   url="https://board-a.example/viewjob?jk=e6")},
     ]
     path = tmp_path / "pairs.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import http.server
 import threading
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
 from typer.testing import CliRunner
 
 from lmi.cli.main import app
-from lmi.sources import Source, SourcesError, is_due, load_sources
+from lmi.sources import ATS_API, Source, SourcesError, is_due, load_sources
 
 runner = CliRunner()
 
@@ -29,9 +30,9 @@ def test_add_list_remove_roundtrip(tmp_path):
     assert data["contact"] == "ops@college.example"
     sf = load_sources(path)
     assert [s.id for s in sf.sources] == ["acme", "shop"]
-    assert sf.get("shop").start_urls() == [
-        "https://boards-api.greenhouse.io/v1/boards/shop/jobs?content=true"]
-    assert sf.get("shop").allowed_domains() == ["boards-api.greenhouse.io"]
+    api = ATS_API["greenhouse"]     # the real API address: built, never requested here
+    assert sf.get("shop").start_urls() == [api.format(token="shop")]
+    assert sf.get("shop").allowed_domains() == [urlsplit(api).hostname]
     r = runner.invoke(app, ["sources", "list", "--sources", str(path), "--format", "json"])
     assert '"acme"' in r.output and '"greenhouse"' in r.output
     r = runner.invoke(app, ["sources", "remove", "acme", "--sources", str(path)])

@@ -279,8 +279,8 @@ def test_rdfa_prefixes_and_json_ld_wins_over_microdata():
 
 def test_graph_references_remote_regions_and_escaped_description():
     block = json.dumps({"@context": "https://schema.org", "@graph": [
-        {"@type": "Organization", "@id": "https://x.ca/#org", "name": "Acme"},
-        {"@type": "JobPosting", "title": "T", "hiringOrganization": {"@id": "https://x.ca/#org"},
+        {"@type": "Organization", "@id": "https://x.example/#org", "name": "Acme"},
+        {"@type": "JobPosting", "title": "T", "hiringOrganization": {"@id": "https://x.example/#org"},
          "jobLocationType": "TELECOMMUTE", "description": "&lt;p&gt;Hi&lt;/p&gt;",
          "applicantLocationRequirements": [{"@type": "State", "name": "Ontario"},
                                            {"@type": "Country", "name": "Canada"}]}]})
@@ -321,23 +321,23 @@ def test_salary_units_and_monetary_amount_without_inner_value():
 
 
 def test_api_shapes_are_checked_per_record_and_per_response():
-    assert board_token("greenhouse", "https://boards-api.greenhouse.io/v1/boards/shopify/jobs") \
+    assert board_token("greenhouse", "https://greenhouse.example/v1/boards/shopify/jobs") \
         == "shopify"
-    assert board_token("lever", "https://api.lever.co/v0/postings/acme?mode=json") == "acme"
+    assert board_token("lever", "https://api.lever.example/v0/postings/acme?mode=json") == "acme"
     changed = parse_board("lever", {"postings": []}, source_id="s",
-                          url="https://api.lever.co/v0/postings/acme", fetched_at=NOW)
+                          url="https://api.lever.example/v0/postings/acme", fetched_at=NOW)
     assert changed.items == [] and [p.kind for p in changed.problems] == ["api_shape"]
     assert '"postings"' in changed.problems[0].sample
-    records = [{"id": "a", "text": "Ok", "hostedUrl": "https://jobs.lever.co/acme/a"},
-               {"id": "b", "text": "Bad", "hostedUrl": "https://jobs.lever.co/acme/b",
+    records = [{"id": "a", "text": "Ok", "hostedUrl": "https://jobs.lever.example/acme/a"},
+               {"id": "b", "text": "Bad", "hostedUrl": "https://jobs.lever.example/acme/b",
                 "categories": ["not", "a", "dict"]}, "junk"]
     mixed = parse_board("lever", records, source_id="s",
-                        url="https://api.lever.co/v0/postings/acme", fetched_at=NOW)
+                        url="https://api.lever.example/v0/postings/acme", fetched_at=NOW)
     assert [i.title for i in mixed.items] == ["Ok"] and len(mixed.problems) == 2
     with pytest.raises(ApiShapeError):
         lever_item({"id": "c", "text": "No URL"}, source_id="s", board="acme", fetched_at=NOW)
     no_jobs = parse_board("ashby", {"apiVersion": "1"}, source_id="s",
-                          url="https://api.ashbyhq.com/posting-api/job-board/acme",
+                          url="https://api.ashbyhq.example/posting-api/job-board/acme",
                           fetched_at=NOW)
     assert no_jobs.problems[0].kind == "api_shape"
 
@@ -363,11 +363,11 @@ def test_indeed_style_job_feed_and_non_feeds():
 
 
 def test_jobbank_posting_urls_and_fixture_server_query_matching(server):
-    assert posting_url("https://www.jobbank.gc.ca/jobsearch/jobposting/123;jsessionid=AB.x"
-                       "?source=searchresults") == "https://www.jobbank.gc.ca/jobsearch/jobposting/123"
-    assert posting_url("https://www.guichetemplois.gc.ca/rechercheemplois/offredemploi/9?x=1") \
-        == "https://www.guichetemplois.gc.ca/rechercheemplois/offredemploi/9"
-    assert posting_url("https://www.jobbank.gc.ca/jobsearch/jobsearch?page=2") is None
+    assert posting_url("https://www.jobbank.example/jobsearch/jobposting/123;jsessionid=AB.x"
+                       "?source=searchresults") == "https://www.jobbank.example/jobsearch/jobposting/123"
+    assert posting_url("https://www.guichetemplois.example/rechercheemplois/offredemploi/9?x=1") \
+        == "https://www.guichetemplois.example/rechercheemplois/offredemploi/9"
+    assert posting_url("https://www.jobbank.example/jobsearch/jobsearch?page=2") is None
     url = server.url("/v0/postings/acme?skip=2&limit=2&mode=json")  # any parameter order
     with urllib.request.urlopen(url) as resp:                       # noqa: S310 - loopback only
         assert json.loads(resp.read())[0]["text"] == "CNC Machinist"
