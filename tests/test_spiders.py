@@ -212,11 +212,11 @@ def test_rss_and_atom_feeds(server, tmp_path):
     assert (moa["address_locality"], moa["address_region"], moa["postal_code"]) == \
         ("Moncton", "NB", "E1C 4M3")
     assert rows["https://careers.coastalhealth.example.ca/jobs/vcc-1201"]["remote"] is True
-    atom = rows["https://www.jobbank.gc.ca/jobsearch/jobposting/41000101"]
+    atom = rows["https://www.jobbank.example/jobsearch/jobposting/41000101"]
     assert atom["title"] == "industrial electrician" and atom["employer"] == \
         "Northern Mine Services"
     assert atom["date_posted"] == date(2026, 11, 4) and atom["salary"]["value"] == 42.0
-    xhtml = rows["https://www.jobbank.gc.ca/jobsearch/jobposting/41000102"]
+    xhtml = rows["https://www.jobbank.example/jobsearch/jobposting/41000102"]
     assert "<li>Working at heights</li>" in xhtml["description_html"]
     assert xhtml["date_posted"] == date(2026, 11, 2)                 # published before updated
     assert xhtml["raw"]["author"] == {"name": "Job Bank"}

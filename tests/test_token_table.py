@@ -9,7 +9,7 @@ from lmi.nlp.components import candidate_phrases
 from lmi.nlp.types import TokenTable, doc_text, span_text, token_table
 
 TEXTS = [
-    "Experience with Python, SQL &  C#.\n\nSend your CV to jobs@example.org or http://x.io now!",
+    "Experience with Python, SQL &  C#.\n\nSend your CV to jobs@example.org or http://x.example!",
     "3.5 years of hands-on work in e.g. AWS/GCP; strong communication skills.  ",
     "",
     "  \n\t",
@@ -44,7 +44,7 @@ def test_token_table_survives_doc_serialisation() -> None:
 
 def test_candidate_phrases_skip_fillers_urls_and_blocked_tokens() -> None:
     nlp = spacy.blank("en")
-    doc = nlp("Strong experience with Python and data pipelines; see http://x.io for details.")
+    doc = nlp("Strong experience with Python and data pipelines; see http://x.example for details.")
     phrases = [span_text(s) for s in candidate_phrases(doc, [])]
     assert "Python" in phrases and "data pipelines" in phrases
     assert not any("http" in p or p.lower().startswith(("strong", "experience")) for p in phrases)
