@@ -64,6 +64,7 @@ class Encoder:
         # an uncased tokenizer gives "Python" and "python" the same ids: encode them once
         lowercases = getattr(self.model.tokenizer, "do_lower_case", False)
         self._key: Callable[[str], str] = str.lower if lowercases else str
+        self._tokenizer = None          # the model's fast tokenizer, copied on first use
         threads = os.environ.get("LMI_TORCH_THREADS")
         if threads:         # e.g. 1 on a busy shared machine: idle threads spin and steal CPU
             import torch
@@ -140,34 +141,51 @@ class Encoder:
     def _encode_raw(self, texts: list[str], progress: Progress | None) -> np.ndarray:
         """Encode in batches of texts with the same (or nearest) token count: short phrases
         sorted by characters still padded ~70% more tokens than they held, and the encoder is
-        compute-bound on a CPU (docs/speed.md)."""
+        compute-bound on a CPU (docs/speed.md). Each text is tokenized once, here; the padded
+        batch goes straight into the model's modules (sentence-transformers would tokenize
+        it again)."""
         import torch
 
         out = np.zeros((len(texts), DIM), dtype=np.float32)
-        order = np.argsort(self.token_lengths(texts), kind="stable")
+        ids = self.token_ids(texts)
+        lengths = np.fromiter(map(len, ids), np.int64, len(ids))
+        order = np.argsort(lengths, kind="stable")
         bf16 = self.precision == "bf16"
         report_every = BATCH_SIZE * 16
         for start in range(0, len(order), BATCH_SIZE):
             rows = order[start:start + BATCH_SIZE]
+            width = int(lengths[rows].max())
+            batch = np.zeros((len(rows), width), np.int64)
+            for r, i in enumerate(rows):
+                batch[r, :lengths[i]] = ids[i]
+            input_ids = torch.from_numpy(batch)
+            mask = (torch.arange(width)[None, :] < torch.from_numpy(lengths[rows])[:, None]).long()
+            features = {"input_ids": input_ids, "attention_mask": mask,
+                        "token_type_ids": torch.zeros_like(input_ids)}
             with torch.inference_mode(), torch.autocast("cpu", torch.bfloat16, enabled=bf16):
-                part = self.model.encode([texts[i] for i in rows], batch_size=len(rows),
-                                         normalize_embeddings=True, convert_to_tensor=True,
-                                         show_progress_bar=False)
-            if bf16:        # unit length again in float32
-                part = torch.nn.functional.normalize(part.float(), dim=-1)
-            out[rows] = part.float().numpy()
+                part = self.model(features)["sentence_embedding"]
+            # unit length in float32 (bf16 output; the model's own Normalize is not exact there)
+            out[rows] = torch.nn.functional.normalize(part.float(), dim=-1).numpy()
             done = min(start + BATCH_SIZE, len(order))
             if progress and (done % report_every == 0 or done == len(order)):
                 progress(done, len(order))
         return out
 
-    def token_lengths(self, texts: Sequence[str]) -> list[int]:
-        """Tokens (with [CLS]/[SEP], truncated as the model truncates) of each text."""
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids (with [CLS]/[SEP], truncated as the model truncates) of each text."""
         if not texts:
             return []
-        ids = self.model.tokenizer(list(texts), add_special_tokens=True, truncation=True,
-                                   max_length=self.model.max_seq_length)["input_ids"]
-        return [len(row) for row in ids]
+        if self._tokenizer is None:     # a private copy: truncation is state of the tokenizer
+            from tokenizers import Tokenizer
+
+            self._tokenizer = Tokenizer.from_str(self.model.tokenizer.backend_tokenizer.to_str())
+            self._tokenizer.enable_truncation(self.model.max_seq_length)
+            self._tokenizer.no_padding()
+        return [e.ids for e in self._tokenizer.encode_batch(list(texts))]
+
+    def token_lengths(self, texts: Sequence[str]) -> list[int]:
+        """Tokens (with [CLS]/[SEP], truncated as the model truncates) of each text."""
+        return [len(row) for row in self.token_ids(texts)]
 
 
 def phrase_cache_path(model_id: str = MODEL_ID) -> Path:

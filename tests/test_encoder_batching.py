@@ -31,3 +31,21 @@ def test_progress_is_reported_up_to_the_total():
     get_encoder()._encode_raw(TEXTS, lambda done, total: seen.append((done, total)))
     assert seen and seen[-1] == (len(TEXTS), len(TEXTS))
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_direct_path_matches_sentence_transformers_encode():
+    """_encode_raw tokenizes once and calls the model's modules itself: same vectors as the
+    library's own encode (same precision), mixed lengths, a truncated text and non-ASCII."""
+    import torch
+
+    encoder = get_encoder()
+    texts = [*TEXTS[:40], "word " * 400, "Café management, C# / .NET & Node.js"]
+    ours = encoder._encode_raw(texts, None)
+    with torch.inference_mode(), torch.autocast("cpu", torch.bfloat16,
+                                                enabled=encoder.precision == "bf16"):
+        theirs = encoder.model.encode(texts, batch_size=len(texts), convert_to_tensor=True,
+                                      show_progress_bar=False)
+    theirs = torch.nn.functional.normalize(theirs.float(), dim=-1).numpy()
+    cosines = np.sum(ours * theirs, axis=1)
+    assert cosines.min() > 0.999, cosines.argmin()
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
