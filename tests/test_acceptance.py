@@ -367,3 +367,31 @@ def test_rank_order_breaks_rounding_ties_by_skill_id():
     b = sorted([(1.0, "esco", "b"), (0.99999994, "esco", "a"), (0.7, "esco", "c")],
                key=_rank_order)
     assert [g[2] for g in a] == [g[2] for g in b] == ["a", "b", "c"]
+
+
+def test_feature_matrix_equals_candidate_features_row_by_row():
+    """The column-wise matrix holds exactly (bit for bit) the per-proposal feature vectors."""
+    from lmi.nlp.acceptance import feature_matrix
+
+    proposals = [
+        Proposal(span=span, sentence=sentence, labels=labels, method=method, score=score,
+                 rank=rank, next_score=score - 0.05 * rank, top_score=0.93,
+                 raw_cos=1.0000001 if method == "exact" else 0.71 + 0.01 * rank,
+                 adapter_cos=0.66, sentence_sim=0.31 * rank, winner=rank % 2 == 0,
+                 prior_count=prior, essential_occupations=occ, optional_occupations=2 * occ,
+                 reuse_level=rank - 1, knowledge=bool(prior % 2))
+        for rank, (span, sentence, labels, method, score, prior, occ) in enumerate([
+            ("SQL", "Strong SQL, Python / R.", ("SQL", "structured query language"), "exact",
+             1.0, 0, 0),
+            ("managing projects", "Must have experience managing projects",
+             ("project management", "manage projects"), "semantic", 0.81, 3, 17),
+            ("client care", "Client care", ("customer service", "client care"), "alt_label",
+             1.0, 12, 1),
+            ("forklift", "", ("operate forklift",), "semantic", 0.47, 0, 250),
+        ])]
+    for total in (0, 99):
+        matrix = feature_matrix(proposals, total)
+        rows = np.array([candidate_features(p, total) for p in proposals], dtype=np.float64)
+        assert matrix.shape == (len(proposals), len(FEATURES))
+        assert np.array_equal(matrix, rows)
+    assert feature_matrix([], 5).shape == (0, len(FEATURES))
