@@ -89,9 +89,13 @@ def sentence_bounds(text: str) -> list[tuple[int, int]]:
     return bounds or [(0, len(text))]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Proposal:
-    """One (span, skill) pair the linker considers, with what the ranker already knows."""
+    """One (span, skill) pair the linker considers, with what the ranker already knows.
+
+    Not frozen: a cold pass makes ~50,000 of them, and a frozen dataclass's __init__ costs
+    10x more (object.__setattr__ per field). Treat it as a value; derive with replace().
+    """
 
     span: str
     sentence: str
