@@ -19,7 +19,9 @@ OASIS_LABELS_FILE = "labels_oasis_2023_v1.0.csv"
 NAICS_STRUCTURE_FILE = "naics-scian-2022-structure-v1-eng.csv"
 NAICS_ELEMENT_FILE = "naics-scian-2022-element-v1-eng.csv"
 
-# Official open-data locations (Statistics Canada, ESDC on open.canada.ca); base_url overrides.
+# Official open-data locations (Statistics Canada, ESDC on open.canada.ca): the only hosts
+# the defaults below may name; base_url overrides.
+OFFICIAL_HOSTS = ("www.statcan.gc.ca", "open.canada.ca")
 DOWNLOADS: dict[str, tuple[str | None, dict[str, str]]] = {
     "noc": (
         "https://www.statcan.gc.ca/en/statistical-programs/document",

@@ -93,10 +93,13 @@ def test_download_from_local_server(fixture_server, tmp_path, con):
 
 
 def test_default_urls_are_official_sites():
+    """Every default base is HTTPS on one of the official hosts (named once, in the module)."""
+    from urllib.parse import urlsplit
+
     for kind, (base, _files) in ref.DOWNLOADS.items():
-        assert base is None or base.startswith(
-            ("https://www.statcan.gc.ca", "https://open.canada.ca")
-        ), kind
+        if base is not None:
+            parts = urlsplit(base)
+            assert parts.scheme == "https" and parts.hostname in ref.OFFICIAL_HOSTS, kind
 
 
 def test_cli_import_and_list(tmp_path):

@@ -200,18 +200,18 @@ def test_rss_and_atom_feeds(server, tmp_path):
                                               server.url("/feeds/jobs.atom"),
                                               server.url("/feeds/moved")])
     assert summary["postings_new"] == 5 and summary["spider_problems"] == {"bad_feed": 1}
-    nurse = rows["https://careers.coastalhealth.example.ca/jobs/rn-emergency-1182"]
+    nurse = rows["https://careers.coastalhealth.example/jobs/rn-emergency-1182"]
     assert nurse["description_html"].startswith("<p>Provide <strong>emergency nursing care")
     assert nurse["date_posted"] == date(2026, 11, 3) and nurse["employer"] == \
         "Coastal Health Partners"
     assert nurse["location_raw"] == "Halifax, NS" and nurse["salary"]["max"] == 52.0
     assert nurse["occupational_category"] == "Nursing, Healthcare"
-    moa = rows["https://careers.coastalhealth.example.ca/jobs/moa-1190"]
+    moa = rows["https://careers.coastalhealth.example/jobs/moa-1190"]
     assert moa["date_posted"] is None and moa["salary"] is None      # bad pubDate, "Competitive"
     assert "<em>EMR</em>" in moa["description_html"]                 # content:encoded wins
     assert (moa["address_locality"], moa["address_region"], moa["postal_code"]) == \
         ("Moncton", "NB", "E1C 4M3")
-    assert rows["https://careers.coastalhealth.example.ca/jobs/vcc-1201"]["remote"] is True
+    assert rows["https://careers.coastalhealth.example/jobs/vcc-1201"]["remote"] is True
     atom = rows["https://www.jobbank.example/jobsearch/jobposting/41000101"]
     assert atom["title"] == "industrial electrician" and atom["employer"] == \
         "Northern Mine Services"
@@ -229,7 +229,7 @@ MICRODATA_PAGE = """<html><body>
   <h1 itemprop="title">Welder <small>(night shift)</small></h1>
   <meta itemprop="datePosted" content="2026-09-01">
   <div itemprop="hiringOrganization" itemscope itemtype="https://schema.org/Organization">
-    <a itemprop="url" href="https://steel.example.ca">site</a><span itemprop="name">Steel Co</span>
+    <a itemprop="url" href="https://steel.example">site</a><span itemprop="name">Steel Co</span>
   </div>
   <div itemprop="jobLocation" itemscope itemtype="https://schema.org/Place">
     <div itemprop="address" itemscope itemtype="https://schema.org/PostalAddress">
@@ -252,7 +252,7 @@ def test_microdata_nested_items_and_values():
     (item,) = extract_items(MICRODATA_PAGE)
     assert item["@type"] == "JobPosting" and item["title"] == "Welder (night shift)"
     assert item["hiringOrganization"] == {"@type": "Organization",
-                                          "url": "https://steel.example.ca", "name": "Steel Co"}
+                                          "url": "https://steel.example", "name": "Steel Co"}
     assert len(item["jobLocation"]) == 2                              # repeated itemprop -> list
     assert item["description"] == "<p>MIG &amp; TIG welding.</p>"    # inner HTML kept
     found = extract_jobpostings(MICRODATA_PAGE)
