@@ -75,7 +75,7 @@ def main() -> None:
         counts["label rows"] = len(self.index)
     ranker.SkillRanker._score_grams = score_grams
 
-    propose, encode = components.SkillLinker.propose, encoder.encode
+    encode, sentence_vectors = encoder.encode, components.SkillLinker._sentence_vectors
     where = {"caller": "phrases and sub-phrases"}
 
     def counted_encode(batch, **kwargs):
@@ -86,21 +86,13 @@ def main() -> None:
         return encode(batch, **kwargs)
     encoder.encode = counted_encode
 
-    def sentence_aware_propose(self, docs):
-        # the linker's only direct encode calls inside propose() after ranking are sentences
-        sentences = self._sentences
-
-        def tagged(doc, spans):
-            where["caller"] = "sentences"
-            return sentences(doc, spans)
-        self._sentences = tagged
+    def counted_sentences(self, sentences):
+        where["caller"] = "sentences"
         try:
-            where["caller"] = "phrases and sub-phrases"
-            return propose(self, docs)
+            return sentence_vectors(self, sentences)
         finally:
-            del self._sentences
             where["caller"] = "phrases and sub-phrases"
-    components.SkillLinker.propose = sentence_aware_propose
+    components.SkillLinker._sentence_vectors = counted_sentences
 
     report: dict[str, Any] = {"postings": len(texts), "passes": []}
     for _ in range(args.passes):

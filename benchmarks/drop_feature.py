@@ -36,10 +36,14 @@ def main() -> None:
         return matrix
     acceptance.feature_matrix = ablated          # scoring (AcceptanceModel.score)
     acceptance_train.feature_matrix = ablated    # training rows (design)
+    train_linker(args.train_args)
 
+
+def train_linker(args: list[str]) -> None:
+    """Run `lmi train linker ARGS` in this process (so the patches above apply)."""
     from lmi.cli.main import app
 
-    rest = args.train_args[1:] if args.train_args[:1] == ["--"] else args.train_args
+    rest = args[1:] if args[:1] == ["--"] else args
     sys.argv = ["lmi", "train", "linker", *rest]
     app()
 

@@ -17,56 +17,35 @@ from __future__ import annotations
 import sys
 
 import numpy as np
+from drop_feature import train_linker
 
 from lmi.nlp import components
 
 
 def install() -> None:
-    """Patch SkillLinker.propose so its sentence vectors come from its phrase vectors."""
-    propose = components.SkillLinker.propose
+    """Patch SkillLinker so its sentence vectors come from its phrase vectors."""
+    phrase_vectors = components.SkillLinker._phrase_vectors
 
-    def patched(self, docs):
-        encoder = self.resources.encoder
-        encode = encoder.encode
-        state = {"sentences": False, "last": ([], np.zeros((0, 384), np.float32))}
-        sentences = self._sentences
+    def remembered(self, phrases):
+        self._last_phrases = phrase_vectors(self, phrases)
+        return self._last_phrases
 
-        def marked(doc, spans):
-            state["sentences"] = True          # the next encode call is the sentences'
-            return sentences(doc, spans)
+    def mean_of_phrases(self, sentences):
+        phrases = getattr(self, "_last_phrases", {})
+        out = {}
+        for sentence in sentences:
+            inside = [v for p, v in phrases.items() if p in sentence]
+            mean = np.mean(inside, axis=0) if inside else np.zeros(384, np.float32)
+            out[sentence] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+        return out
 
-        def encode_or_mean(texts, **kwargs):
-            if not state["sentences"]:
-                out = encode(texts, **kwargs)
-                state["last"] = (list(texts), out)
-                return out
-            phrases, vectors = state["last"]
-            out = np.zeros((len(texts), vectors.shape[1] if len(vectors) else 384), np.float32)
-            for i, sentence in enumerate(texts):
-                rows = [j for j, p in enumerate(phrases) if p in sentence]
-                if rows:
-                    mean = vectors[rows].mean(axis=0)
-                    out[i] = mean / max(float(np.linalg.norm(mean)), 1e-12)
-            return out
-
-        self._sentences, encoder.encode = marked, encode_or_mean
-        try:
-            return propose(self, docs)
-        finally:
-            del self._sentences
-            encoder.encode = encode
-
-    components.SkillLinker.propose = patched
+    components.SkillLinker._phrase_vectors = remembered
+    components.SkillLinker._sentence_vectors = mean_of_phrases
 
 
 def main() -> None:
     install()
-    from lmi.cli.main import app
-
-    rest = sys.argv[1:]
-    rest = rest[1:] if rest[:1] == ["--"] else rest
-    sys.argv = ["lmi", "train", "linker", *rest]
-    app()
+    train_linker(sys.argv[1:])
 
 
 if __name__ == "__main__":

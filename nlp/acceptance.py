@@ -93,8 +93,9 @@ def sentence_bounds(text: str) -> list[tuple[int, int]]:
 class Proposal:
     """One (span, skill) pair the linker considers, with what the ranker already knows.
 
-    Not frozen: a cold pass makes ~50,000 of them, and a frozen dataclass's __init__ costs
-    10x more (object.__setattr__ per field). Treat it as a value; derive with replace().
+    Not frozen: a cold pass makes ~50,000 of them, and a frozen dataclass's __init__ sets
+    each field through object.__setattr__, several times slower. Treat it as a value; derive
+    with replace().
     """
 
     span: str
@@ -173,32 +174,18 @@ def _text_features(span: str, sentence: str, labels: tuple[str, ...]) -> tuple:
 
 
 def candidate_features(p: Proposal, prior_total: int = 0) -> list[float]:
-    """The feature vector of a proposal, in FEATURES order."""
-    (jaccard, in_span, span_in_label, in_sentence, span_tokens, label_tokens, requirement,
-     separators) = _text_features(p.span, p.sentence, p.labels)
-    prior = math.log((p.prior_count + 0.5) / (prior_total + 1.0)) if prior_total else 0.0
-    # cosines of unit vectors are <= 1, but fp32 rounding gives 1.0000001 for a span equal to a
-    # label, and how far depends on the encoder batch; trees split at 1.0 would then flip
-    raw_cos, adapter_cos, sentence_sim = (min(c, 1.0) for c in (
-        p.raw_cos, p.adapter_cos, p.sentence_sim))
-    return [
-        p.score, 1.0 / (p.rank + 1), p.score - p.next_score, p.top_score - p.score, raw_cos,
-        adapter_cos, sentence_sim, jaccard, in_span, in_sentence, span_in_label,
-        min(span_tokens, 8) / 8, min(label_tokens, 8) / 8,
-        float(span_tokens == 1), float(p.method == "exact"), float(p.method == "alt_label"),
-        float(p.method == "semantic"), float(p.winner), requirement, separators, prior,
-        float(p.prior_count > 0), p.score * in_span, p.score * p.score,
-        math.log1p(p.essential_occupations), math.log1p(p.optional_occupations),
-        float(p.reuse_level), float(p.knowledge),
-    ]
+    """The feature vector of one proposal, in FEATURES order (a row of feature_matrix)."""
+    return feature_matrix([p], prior_total)[0].tolist()
 
 
 def feature_matrix(proposals: Sequence[Proposal], prior_total: int = 0) -> np.ndarray:
-    """(len(proposals), len(FEATURES)) float64: candidate_features of each, row by row.
+    """(len(proposals), len(FEATURES)) float64, one row per proposal in FEATURES order.
 
-    Built column-wise (one tuple per proposal, arithmetic in numpy): the same IEEE float64
-    operations as candidate_features, so the same values, at a fraction of the Python cost;
-    the logarithms go through `math` once per distinct count.
+    Built column-wise (one tuple per proposal, arithmetic in numpy, logarithms through `math`
+    once per distinct count): the values of the per-proposal code the shipped trees were
+    trained with, bit for bit (tests/test_acceptance.py), at a fraction of its Python cost.
+    Cosines are clamped at 1: fp32 rounding gives 1.0000001 for a span equal to a label, by an
+    amount that depends on the encoder batch, and trees split at 1.0 would then flip.
     """
     if not proposals:
         return np.zeros((0, len(FEATURES)))

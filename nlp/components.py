@@ -456,15 +456,14 @@ class SkillLinker:
         phrases = list(dict.fromkeys(span_text(sp) for spans in candidates for sp in spans))
         ranked = {fw: self._ranked(fw, ranker, phrases)
                   for fw, ranker in res.rankers.items()} if phrases else {}
-        phrase_vecs = dict(zip(phrases, res.encoder.encode(phrases), strict=True)) \
-            if phrases else {}
+        phrase_vecs = self._phrase_vectors(phrases)
         ruler = [[sp for sp in spans
                   if sp.kb_id_ and "|" in sp.kb_id_
                   and sp.kb_id_.split("|", 1)[0] in res.indexes] for spans in kept]
         sentences = [self._sentences(doc, [*c, *r])
                      for doc, c, r in zip(docs, candidates, ruler, strict=True)]
         texts = list(dict.fromkeys(t for per_doc in sentences for t in per_doc.values()))
-        sentence_vecs = dict(zip(texts, res.encoder.encode(texts), strict=True)) if texts else {}
+        sentence_vecs = self._sentence_vectors(texts)
         out = []
         adapted_of: dict[str, dict[str, np.ndarray]] = {}
         guesses_of: dict[str, list[tuple[float, str, str]]] = {}
@@ -501,6 +500,17 @@ class SkillLinker:
                         winner=span in winners)))
             out.append(rows)
         return out
+
+    def _phrase_vectors(self, phrases: list[str]) -> dict[str, np.ndarray]:
+        """Embedding of each candidate phrase (cached by the encoder: ranking encoded them)."""
+        vectors = self.resources.encoder.encode(phrases) if phrases else []
+        return dict(zip(phrases, vectors, strict=True))
+
+    def _sentence_vectors(self, sentences: list[str]) -> dict[str, np.ndarray]:
+        """Embedding of each sentence holding a proposal (the `sentence_sim` feature's input;
+        the only texts propose() encodes itself)."""
+        vectors = self.resources.encoder.encode(sentences) if sentences else []
+        return dict(zip(sentences, vectors, strict=True))
 
     @staticmethod
     def _sentences(doc: Doc, spans: list[Span]) -> dict[tuple[int, int], str]:

@@ -369,8 +369,30 @@ def test_rank_order_breaks_rounding_ties_by_skill_id():
     assert [g[2] for g in a] == [g[2] for g in b] == ["a", "b", "c"]
 
 
-def test_feature_matrix_equals_candidate_features_row_by_row():
-    """The column-wise matrix holds exactly (bit for bit) the per-proposal feature vectors."""
+def _reference_row(p: Proposal, prior_total: int) -> list[float]:
+    """The per-proposal feature code the shipped trees were trained with (the oracle)."""
+    from lmi.nlp.acceptance import _text_features
+
+    (jaccard, in_span, span_in_label, in_sentence, span_tokens, label_tokens, requirement,
+     separators) = _text_features(p.span, p.sentence, p.labels)
+    prior = math.log((p.prior_count + 0.5) / (prior_total + 1.0)) if prior_total else 0.0
+    raw_cos, adapter_cos, sentence_sim = (min(c, 1.0) for c in (
+        p.raw_cos, p.adapter_cos, p.sentence_sim))
+    return [
+        p.score, 1.0 / (p.rank + 1), p.score - p.next_score, p.top_score - p.score, raw_cos,
+        adapter_cos, sentence_sim, jaccard, in_span, in_sentence, span_in_label,
+        min(span_tokens, 8) / 8, min(label_tokens, 8) / 8,
+        float(span_tokens == 1), float(p.method == "exact"), float(p.method == "alt_label"),
+        float(p.method == "semantic"), float(p.winner), requirement, separators, prior,
+        float(p.prior_count > 0), p.score * in_span, p.score * p.score,
+        math.log1p(p.essential_occupations), math.log1p(p.optional_occupations),
+        float(p.reuse_level), float(p.knowledge),
+    ]
+
+
+def test_feature_matrix_equals_the_per_proposal_code_bit_for_bit():
+    """The column-wise matrix holds exactly the per-proposal feature vectors, whatever the
+    other rows of the batch (the logarithms are shared per distinct count)."""
     from lmi.nlp.acceptance import feature_matrix
 
     proposals = [
@@ -391,7 +413,8 @@ def test_feature_matrix_equals_candidate_features_row_by_row():
         ])]
     for total in (0, 99):
         matrix = feature_matrix(proposals, total)
-        rows = np.array([candidate_features(p, total) for p in proposals], dtype=np.float64)
+        rows = np.array([_reference_row(p, total) for p in proposals], dtype=np.float64)
         assert matrix.shape == (len(proposals), len(FEATURES))
         assert np.array_equal(matrix, rows)
+        assert [candidate_features(p, total) for p in proposals] == rows.tolist()
     assert feature_matrix([], 5).shape == (0, len(FEATURES))
