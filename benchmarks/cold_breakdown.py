@@ -7,6 +7,7 @@ texts and tokens the encoder had to run, by caller (sentences vs phrases and sub
 the rate of the label screen's matrix product.
 
     .venv/bin/python benchmarks/cold_breakdown.py --postings 500 [--passes 2] [--json OUT]
+    .venv/bin/python benchmarks/cold_breakdown.py --real      # the 58 long SkillSpan dev postings
 
 Postings and ESCO set-up as in bench_extraction.py (ESCO from ../shared/data/esco-1.1.1).
 """
@@ -43,9 +44,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--postings", type=int, default=500)
     parser.add_argument("--passes", type=int, default=2)
+    parser.add_argument("--real", action="store_true",
+                        help="the 58 long SkillSpan dev postings instead of board postings")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    texts = bench.board_postings(args.postings)
+    texts = bench.real_postings() if args.real else bench.board_postings(args.postings)
     extractor, _ = bench.build_ours("esco", Path(tempfile.mkdtemp()))
     encoder = extractor.encoder
     seconds: collections.Counter = collections.Counter()

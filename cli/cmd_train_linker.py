@@ -26,7 +26,8 @@ def linker(
         "--skillskape-limit", min=0, help="SkillSkape train sentences used (random sample).")
     ] = 250,
     seed: Annotated[int, typer.Option(
-        "--seed", help="Seed of the SkillSkape sample and of the trees.")] = 0,
+        "--seed", help="Seed of the SkillSkape sample (the trees themselves are deterministic).")
+    ] = 0,
     tau: Annotated[float | None, typer.Option(
         "--tau", min=0.0, max=1.0,
         help="Acceptance threshold to ship (default: best cross-fitted F1).")] = None,
