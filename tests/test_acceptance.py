@@ -418,3 +418,15 @@ def test_feature_matrix_equals_the_per_proposal_code_bit_for_bit():
         assert np.array_equal(matrix, rows)
         assert [candidate_features(p, total) for p in proposals] == rows.tolist()
     assert feature_matrix([], 5).shape == (0, len(FEATURES))
+
+
+def test_trees_use_every_row_and_do_not_depend_on_the_seed():
+    """Above 10,000 rows scikit-learn's automatic early stopping would hold out a random 10%
+    chosen by the seed; GBT_PARAMS turns it off, so two seeds fit the same trees."""
+    rng = np.random.default_rng(0)
+    X = rng.random((10_500, len(FEATURES)))
+    y = (X[:, 0] + 0.3 * rng.standard_normal(len(X))) > 0.5
+    a = AcceptanceModel.fit(X, y, seed=0, max_iter=20)
+    b = AcceptanceModel.fit(X, y, seed=1, max_iter=20)
+    assert len(a.trees) == len(b.trees) == 20
+    assert np.array_equal(a.predict(X[:500]), b.predict(X[:500]))
