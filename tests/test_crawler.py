@@ -36,7 +36,7 @@ def _page(*blocks: str) -> str:
 
 
 def _item(posting: dict) -> JobPostingItem:
-    return to_item(posting, source_id="s", url="http://x/1", fetched_at=NOW)
+    return to_item(posting, source_id="s", url="https://x.example/1", fetched_at=NOW)
 
 
 # ------------------------------------------------------------------ extraction
@@ -124,8 +124,8 @@ def test_identifier_category_employment_type_and_organisation():
 def test_keys_and_validation():
     assert canonical_url("HTTP://LocalHost:80/jobs/1?utm_source=x&id=3#top") == \
         "http://localhost/jobs/1?id=3"
-    assert raw_id("s", "http://x/1", content_hash({"a": 1})) != \
-        raw_id("s", "http://x/1", content_hash({"a": 2}))
+    assert raw_id("s", "https://x.example/1", content_hash({"a": 1})) != \
+        raw_id("s", "https://x.example/1", content_hash({"a": 2}))
     assert content_hash({"a": 1, "b": 2}) == content_hash({"b": 2, "a": 1})
     pipe = ValidationPipeline()
     bad = pipe.process_item(_item({"title": "T"}))

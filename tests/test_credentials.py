@@ -242,20 +242,20 @@ OB3 = {
         "name": "Python Badge", "description": "Scripting basics.",
         "criteria": {"narrative": "- Write Python scripts\n- Query data with SQL"},
         "alignment": [{"type": ["Alignment"], "targetName": "manage inventory",
-                       "targetUrl": "https://example.org/skills/inv"}]}},
+                       "targetUrl": "https://credentials.example/skills/inv"}]}},
 }
 CTDL = {
     "@context": "urn:example:ctdl-context",   # a real file names the CTDL context IRI
     "@graph": [
-        {"@id": "https://example.org/resources/ce-1", "@type": "ceterms:Certificate",
+        {"@id": "https://credentials.example/resources/ce-1", "@type": "ceterms:Certificate",
          "ceterms:ctid": "ce-1", "ceterms:name": {"en-US": "Forklift Certificate"},
          "ceterms:description": {"en-US": "Warehouse operations."},
          "ceterms:teaches": [
              {"@type": "ceterms:CredentialAlignmentObject",
               "ceterms:targetNodeName": {"en-US": "Operate a forklift safely"}},
              {"@type": "ceterms:CredentialAlignmentObject",
-              "ceterms:targetNode": "https://example.org/resources/ce-comp-1"}]},
-        {"@id": "https://example.org/resources/ce-comp-1", "@type": "ceasn:Competency",
+              "ceterms:targetNode": "https://credentials.example/resources/ce-comp-1"}]},
+        {"@id": "https://credentials.example/resources/ce-comp-1", "@type": "ceasn:Competency",
          "ceasn:competencyText": {"en-US": "Serve customers at the counter"}},
     ],
 }
@@ -275,7 +275,7 @@ def test_import_open_badges_3(con, tmp_path):
     assert cred["title"] == "Python Badge" and cred["provider"] == "Acme College"
     assert [o["text"] for o in cred["outcomes"]][:2] == ["Write Python scripts",
                                                          "Query data with SQL"]
-    assert "https://example.org/skills/inv" in cred["outcomes"][2]["text"]
+    assert "https://credentials.example/skills/inv" in cred["outcomes"][2]["text"]
     assert _skills_of(con, "https://college.example/achievements/py") == ["inv", "py", "sql"]
 
 

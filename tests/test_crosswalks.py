@@ -18,7 +18,7 @@ from lmi.nlp.embeddings import LabelIndex, get_encoder
 from lmi.warehouse.db import apply_schema
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-ESCO = "http://data.europa.eu/esco/"
+ESCO = "http://esco.example/esco/"   # hand-made concept IRIs (the importer keeps any)
 # skill key: (preferred label, alternative labels)
 ESCO_SKILLS = {
     "python": ("Python (computer programming)", ["Python"]),

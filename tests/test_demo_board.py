@@ -140,4 +140,4 @@ def test_jsonld_of_a_posting(postings):
     assert None not in obj.values()
     assert "skill_ids" not in obj and "naics_sector" not in obj
     no_industry = next(p for p in postings if p["industry"] is None)
-    assert "industry" not in jobposting_jsonld(no_industry, "http://x")
+    assert "industry" not in jobposting_jsonld(no_industry, "https://x.example")

