@@ -3,30 +3,31 @@
 Refits the fold models of `lmi train linker` (train on one ESCO-linking dev set + SkillSkape,
 score the other) for each variant and seed, and prints the pooled P / R / F1 per tau. Variants:
 
-* `base`: the shipped recipe (GBT_PARAMS, FEATURES);
-* `monotonic`: the same trees with monotonic constraints (p rises with scores, cosines, lexical
-  overlap and the label prior, falls with the gap to the top score);
-* `all-rows`: the same trees without scikit-learn's automatic early stopping, which on more
-  than 10,000 rows holds out a random 10% for validation (the only use of the seed);
+* `base`: the recipe before the fourteenth session: GBT_PARAMS and FEATURES with scikit-learn's
+  automatic early stopping, which on more than 10,000 rows holds out a random 10% for
+  validation (the only use of the seed);
+* `all-rows`: the same trees fitted on every row, no early stopping (the shipped GBT_PARAMS);
+* `monotonic`: base with monotonic constraints (p rises with scores, cosines, lexical overlap
+  and the label prior, falls with the gap to the top score);
 * `bagged`: three base models per fit (seeds 100*s, 100*s + 1, 100*s + 2, i.e. three random
   validation splits) merged into one model whose score is the mean of their logits;
-* `support`: FEATURES plus five sentence-level columns: how many proposals of the sentence name
-  the same skill, that skill's best score in the sentence, whether this row is that best, the
-  skill's rank among the sentence's skills, and the sentence's proposal count.
+* `support`: base with five sentence-level columns added to FEATURES: how many proposals of
+  the sentence name the same skill, that skill's best score in the sentence, whether this row
+  is that best, the skill's rank among the sentence's skills, and the sentence's proposal count.
 
 Fill the cache first with the shipped model's training command into a scratch folder:
 
     lmi train linker --db /tmp/esco_eval.duckdb --skillskape-limit 250 --seed 0 --tau 0.4 \\
         --unseen-tau 0.6 --cache /tmp/h4/cache -o /tmp/h4/tau04 --format json
     .venv/bin/python benchmarks/acceptance_variants.py --db /tmp/esco_eval.duckdb \\
-        --cache /tmp/h4/cache --variant base --variant monotonic --variant support
+        --cache /tmp/h4/cache --variant base --variant all-rows --variant monotonic \\
+        --variant bagged --variant support
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import pickle
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
@@ -92,28 +93,30 @@ def main() -> None:
     parser.add_argument("--variant", action="append",
                         choices=("base", "monotonic", "all-rows", "bagged", "support"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--skillskape-limit", type=int, default=250,
+                        help="the run's --skillskape-limit")
     parser.add_argument("--skillskape-seed", type=int, default=0,
                         help="seed of the cached SkillSkape sample (the run's --seed)")
     args = parser.parse_args()
-    keys = {"tech": "tech-101", "house": "house-77",
-            "skillskape": f"skillskape-s{args.skillskape_seed}-250"}
+    con = connect(args.db, read_only=True)
+    known = acceptance_train.framework_labels(con, "esco")
+    files = acceptance_train.linker_files(args.bench)
+    sets = acceptance_train.linker_sets(files, known, args.skillskape_limit, args.skillskape_seed)
     data = {}
-    for name, key in keys.items():
-        path = args.cache / f"proposals-v3-{key}.pkl"
+    for name, sentences in sets.items():
+        key = acceptance_train.cache_key(name, args.skillskape_seed)
+        path = acceptance_train.proposals_file(args.cache, key, len(sentences))
         if not path.is_file():
             parser.error(f"{path} missing: run `lmi train linker --cache {args.cache}` first")
-        data[name] = pickle.loads(path.read_bytes())
-    con = connect(args.db, read_only=True)
-    known = {r[0] for r in con.execute(
-        "SELECT lower(preferred_label) FROM skills WHERE framework_id = 'esco'").fetchall()}
+        data[name] = acceptance_train.cached_collect(None, name, sentences, args.cache, key)
     skillskape = acceptance_train.restrict_gold(
-        acceptance_train.read_skillskape(args.bench / "skillskape" / "train.csv"), known)
+        acceptance_train.read_skillskape(files["skillskape"]), known)
     shipped_params, shipped_design = dict(acceptance.GBT_PARAMS), acceptance_train.design
     shipped_fit = acceptance.AcceptanceModel.fit
     report = {}
     for variant in args.variant or ["base"]:
         acceptance.GBT_PARAMS.clear()
-        acceptance.GBT_PARAMS.update(shipped_params)
+        acceptance.GBT_PARAMS.update(shipped_params, early_stopping="auto")
         acceptance_train.design = shipped_design
         acceptance.AcceptanceModel.fit = shipped_fit
         if variant == "monotonic":

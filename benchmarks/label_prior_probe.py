@@ -36,8 +36,7 @@ SENTENCES = (
 
 def fold_prior_coverage(con: duckdb.DuckDBPyConnection, bench: Path) -> dict[str, float]:
     """Per dev set: share of its (ESCO) gold mentions whose label is in the fold's prior."""
-    known = {r[0] for r in con.execute(
-        "SELECT lower(preferred_label) FROM skills WHERE framework_id = 'esco'").fetchall()}
+    known = at.framework_labels(con, "esco")
     linking = bench / "esco-linking-dev"
     dev = {name: at.restrict_gold(at.read_linking(linking / f"{name}_validation_annotations.csv"),
                                   known) for name in ("tech", "house")}

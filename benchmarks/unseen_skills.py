@@ -101,8 +101,7 @@ def main() -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text")
     args = parser.parse_args()
     con = duckdb.connect(args.db, read_only=True)
-    known = {r[0] for r in con.execute(
-        "SELECT lower(preferred_label) FROM skills WHERE framework_id = 'esco'").fetchall()}
+    known = at.framework_labels(con, "esco")
     extractor = SkillExtractor.from_warehouse(con, ["esco"], span_model=True)
     linking = args.bench / "esco-linking-dev"
     skillskape = args.bench / "skillskape"

@@ -61,10 +61,7 @@ def linker(
     from lmi.nlp.extractor import SkillExtractor
     from lmi.warehouse.db import connect
 
-    linking = bench / "esco-linking-dev"
-    files = {"tech": linking / "tech_validation_annotations.csv",
-             "house": linking / "house_validation_annotations.csv",
-             "skillskape": bench / "skillskape" / "train.csv"}
+    files = at.linker_files(bench)
     for path in files.values():
         if not path.is_file():
             raise fail(f"dataset not found: {path}")
@@ -73,23 +70,19 @@ def linker(
     started, cpu = time.time(), time.process_time()
     con = connect(db, read_only=True)
     try:
-        known = {r[0] for r in con.execute(
-            "SELECT lower(preferred_label) FROM skills WHERE framework_id = 'esco'").fetchall()}
+        known = at.framework_labels(con, "esco")
         if not known:
             raise fail("framework 'esco' is not imported in this warehouse")
         # the tagger's spans are candidates wherever this model decides (ESCO)
         extractor = SkillExtractor.from_warehouse(con, ["esco"], span_model=True)
     finally:
         con.close()
-    sets = {"tech": at.read_linking(files["tech"]), "house": at.read_linking(files["house"]),
-            "skillskape": at.read_skillskape(files["skillskape"], skillskape_limit, seed)}
     skillskape_all = at.restrict_gold(at.read_skillskape(files["skillskape"]), known)
     data = {}
-    for name, sentences in sets.items():
+    for name, sentences in at.linker_sets(files, known, skillskape_limit, seed).items():
         typer.echo(f"collecting proposals: {name} ({len(sentences)} sentences)", err=True)
-        data[name] = at.cached_collect(extractor, name, at.restrict_gold(sentences, known),
-                                       cache, key=f"{name}-s{seed}" if name == "skillskape"
-                                       else name)
+        data[name] = at.cached_collect(extractor, name, sentences, cache,
+                                       key=at.cache_key(name, seed))
     rows, pooled, models = cross_fit(data, skillskape_all, seed, one_per_span, unseen_tau)
     baseline = {held: at.micro_prf(data[held], at.threshold_sets(data[held]))
                 for held in ("tech", "house")}

@@ -72,6 +72,35 @@ def read_linking(path: Path) -> list[LabelledSentence]:
             for item in read_linking_csv(path)]
 
 
+def linker_files(bench: Path) -> dict[str, Path]:
+    """The labelled files `lmi train linker` reads from a bench folder, by set name."""
+    linking = Path(bench) / "esco-linking-dev"
+    return {"tech": linking / "tech_validation_annotations.csv",
+            "house": linking / "house_validation_annotations.csv",
+            "skillskape": Path(bench) / "skillskape" / "train.csv"}
+
+
+def linker_sets(files: dict[str, Path], known: set[str], skillskape_limit: int = 250,
+                seed: int = 0) -> dict[str, list[LabelledSentence]]:
+    """The sentences `lmi train linker` collects proposals for (gold the framework lacks
+    dropped): both dev sets and a seeded sample of SkillSkape train."""
+    sets = {"tech": read_linking(files["tech"]), "house": read_linking(files["house"]),
+            "skillskape": read_skillskape(files["skillskape"], skillskape_limit, seed)}
+    return {name: restrict_gold(sentences, known) for name, sentences in sets.items()}
+
+
+def cache_key(name: str, seed: int) -> str:
+    """cached_collect's key of a set: the SkillSkape sample depends on the seed."""
+    return f"{name}-s{seed}" if name == "skillskape" else name
+
+
+def framework_labels(con: Any, framework: str = "esco") -> set[str]:
+    """Lower-cased preferred labels of a loaded framework (the gold labels it can assert)."""
+    return {r[0] for r in con.execute(
+        "SELECT lower(preferred_label) FROM skills WHERE framework_id = ?", [framework]
+    ).fetchall()}
+
+
 def restrict_gold(sentences: list[LabelledSentence], known: set[str]) -> list[LabelledSentence]:
     """Drop gold labels the framework lacks (as evaluate_extraction does)."""
     return [LabelledSentence(s.text, frozenset(g for g in s.gold if g in known))
@@ -102,7 +131,7 @@ def cached_collect(extractor: Any, name: str, sentences: list[LabelledSentence],
     name) and size; a cached file whose sentences differ is collected again."""
     import pickle
 
-    path = Path(cache) / f"proposals-v3-{key or name}-{len(sentences)}.pkl" if cache else None
+    path = proposals_file(cache, key or name, len(sentences)) if cache else None
     if path is not None and path.exists():
         data = pickle.loads(path.read_bytes())
         if [s.text for s in data.sentences] == [s.text for s in sentences]:
@@ -114,6 +143,11 @@ def cached_collect(extractor: Any, name: str, sentences: list[LabelledSentence],
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(pickle.dumps(data))
     return data
+
+
+def proposals_file(cache: Path, key: str, n_sentences: int) -> Path:
+    """Where cached_collect keeps the proposals of `n_sentences` sentences under `key`."""
+    return Path(cache) / f"proposals-v3-{key}-{n_sentences}.pkl"
 
 
 def keep_rows(data: Collected, keep: Sequence[bool]) -> Collected:
