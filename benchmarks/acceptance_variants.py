@@ -102,13 +102,10 @@ def main() -> None:
     known = acceptance_train.framework_labels(con, "esco")
     files = acceptance_train.linker_files(args.bench)
     sets = acceptance_train.linker_sets(files, known, args.skillskape_limit, args.skillskape_seed)
-    data = {}
-    for name, sentences in sets.items():
-        key = acceptance_train.cache_key(name, args.skillskape_seed)
-        path = acceptance_train.proposals_file(args.cache, key, len(sentences))
-        if not path.is_file():
-            parser.error(f"{path} missing: run `lmi train linker --cache {args.cache}` first")
-        data[name] = acceptance_train.cached_collect(None, name, sentences, args.cache, key)
+    try:
+        data = acceptance_train.cached_linker_sets(args.cache, sets, args.skillskape_seed)
+    except FileNotFoundError as err:
+        parser.error(str(err))
     skillskape = acceptance_train.restrict_gold(
         acceptance_train.read_skillskape(files["skillskape"]), known)
     shipped_params, shipped_design = dict(acceptance.GBT_PARAMS), acceptance_train.design

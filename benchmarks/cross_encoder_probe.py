@@ -153,6 +153,10 @@ def main() -> None:
     known = at.framework_labels(con, "esco")
     files = at.linker_files(args.bench)
     sets = at.linker_sets(files, known, 250, 0)
+    try:
+        data = at.cached_linker_sets(args.linker_cache, sets, 0)
+    except FileNotFoundError as err:
+        parser.error(str(err))
     skillskape = at.restrict_gold(at.read_skillskape(files["skillskape"]), known)
     sampled = {s.text for s in sets["skillskape"]}
     rest = [s for s in skillskape if s.text not in sampled and s.gold]
@@ -165,13 +169,15 @@ def main() -> None:
         extractor = SkillExtractor.from_warehouse(con, ["esco"], span_model=True)
     con.close()
     probe = at.cached_collect(extractor, "ce", rest, args.cache, "skillskape-ce")
-    data = {name: at.cached_collect(None, name, sentences, args.linker_cache,
-                                    at.cache_key(name, 0)) for name, sentences in sets.items()}
     tokenizer = AutoTokenizer.from_pretrained(sentence_model_path())
     pairs = training_pairs(probe, random.Random(0))
     print(f"{len(pairs)} pairs, {int(sum(p[2] for p in pairs))} positive", flush=True)
     model = train(pairs, args.tuned_layers, args.epochs, args.learn_rate, tokenizer)
+    started = time.time()
     logits = {name: pair_logits(model, tokenizer, d) for name, d in data.items()}
+    n_pairs = sum(map(len, logits.values()))
+    print(f"scored {n_pairs} pairs in {time.time() - started:.1f} s "
+          f"({n_pairs / (time.time() - started):.0f} pairs/s)", flush=True)
 
     for t in (0.3, 0.5, 0.7, 0.9):
         tp = n_pred = n_gold = 0

@@ -145,6 +145,21 @@ def cached_collect(extractor: Any, name: str, sentences: list[LabelledSentence],
     return data
 
 
+def cached_linker_sets(cache: Path, sets: dict[str, list[LabelledSentence]], seed: int
+                       ) -> dict[str, Collected]:
+    """The proposals a `lmi train linker --cache CACHE --seed SEED` run kept for `sets`, read
+    without an extractor; FileNotFoundError names the first one missing."""
+    data = {}
+    for name, sentences in sets.items():
+        key = cache_key(name, seed)
+        path = proposals_file(cache, key, len(sentences))
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} missing: run `lmi train linker --cache {cache} "
+                                    f"--seed {seed}` first")
+        data[name] = cached_collect(None, name, sentences, cache, key)
+    return data
+
+
 def proposals_file(cache: Path, key: str, n_sentences: int) -> Path:
     """Where cached_collect keeps the proposals of `n_sentences` sentences under `key`."""
     return Path(cache) / f"proposals-v3-{key}-{n_sentences}.pkl"
