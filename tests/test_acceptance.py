@@ -430,3 +430,29 @@ def test_trees_use_every_row_and_do_not_depend_on_the_seed():
     b = AcceptanceModel.fit(X, y, seed=1, max_iter=20)
     assert len(a.trees) == len(b.trees) == 20
     assert np.array_equal(a.predict(X[:500]), b.predict(X[:500]))
+
+
+def test_score_runs_each_distinct_proposal_once_with_the_same_probabilities(model):
+    """score() dedupes proposals that differ only in their offsets; the probabilities are those
+    of every row scored on its own, and the dedup key reads every field but the offsets."""
+    import dataclasses
+
+    from lmi.nlp.acceptance import _feature_key, feature_matrix, seen_mask
+
+    base = [Proposal("SQL", "Strong SQL.", ("SQL",), "exact", 1.0, prior_count=3),
+            Proposal("managing projects", "Managing projects daily.",
+                     ("project management",), "semantic", 0.74, rank=1, next_score=0.6)]
+    repeated = [dataclasses.replace(p, start=s, end=s + 3) for s in (0, 40, 90) for p in base]
+    repeated.insert(2, dataclasses.replace(base[1], score=0.52))    # differs in a feature
+    expected = model.predict(feature_matrix(repeated, model.prior_total), seen_mask(repeated))
+    assert np.array_equal(model.score(repeated), expected)
+    assert len(model.score([])) == 0
+    p = base[1]
+    key_fields = {f.name for f in dataclasses.fields(Proposal)} - {"start", "end"}
+    for name in key_fields:       # changing any feature field changes the key
+        value = getattr(p, name)
+        other = (value + ("x",) if isinstance(value, tuple) else not value
+                 if isinstance(value, bool) else value + 1 if isinstance(value, int | float)
+                 else value + "x")
+        assert _feature_key(dataclasses.replace(p, **{name: other})) != _feature_key(p), name
+    assert len(_feature_key(p)) == len(key_fields)
