@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import bench_extraction as bench
@@ -23,12 +22,8 @@ from lmi.nlp import acceptance
 
 
 def median_s(run, repeats: int = 5) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    """Median wall seconds of run() over `repeats` calls."""
+    return statistics.median(bench.timed(run)[1].wall_s for _ in range(repeats))
 
 
 def main() -> None:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import copy
 import json
 import math
+import operator
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 
@@ -287,17 +288,9 @@ def without_facts(X: np.ndarray) -> np.ndarray:
     return _zeroed(X, FACT_FEATURES)
 
 
-def _feature_key(p: Proposal) -> tuple:
-    """Every field a proposal's features are computed from (all but its offsets)."""
-    return (p.span, p.sentence, p.labels, p.method, p.score, p.rank, p.next_score, p.top_score,
-            p.raw_cos, p.adapter_cos, p.sentence_sim, p.winner, p.prior_count,
-            p.essential_occupations, p.optional_occupations, p.reuse_level, p.knowledge)
-
-
-def _first_positions(inverse: np.ndarray) -> np.ndarray:
-    """Position of the first occurrence of each value 0..n-1 of inverse (first seen in order)."""
-    _, first = np.unique(inverse, return_index=True)
-    return first
+# every field a proposal's features are computed from (all but its offsets), as one tuple
+_feature_key = operator.attrgetter(*(f.name for f in fields(Proposal)
+                                     if f.name not in ("start", "end")))
 
 
 def seen_mask(proposals: Sequence[Proposal]) -> np.ndarray:
@@ -381,10 +374,11 @@ class AcceptanceModel:
         Features and trees run once per distinct proposal (its fields but the offsets):
         postings repeat (sentence, span, skill) triples, about 58% of a cold pass's rows.
         """
-        first: dict[tuple, int] = {}
-        inverse = np.fromiter((first.setdefault(_feature_key(p), len(first)) for p in proposals),
-                              np.int64, len(proposals))
-        distinct = [proposals[i] for i in _first_positions(inverse)]
+        position: dict[tuple, int] = {}     # key -> index among distinct, in first-seen order
+        inverse = np.fromiter((position.setdefault(_feature_key(p), len(position))
+                               for p in proposals), np.int64, len(proposals))
+        _, first = np.unique(inverse, return_index=True)
+        distinct = [proposals[i] for i in first]
         p = self.predict(feature_matrix(distinct, self.prior_total), seen_mask(distinct))
         return p[inverse]
 
