@@ -67,6 +67,10 @@ def spans(
     keep: Annotated[str, typer.Option(
         "--keep", help="minilm: best = the best epoch on --dev; last = the final epoch (use "
         "when --dev is also a --train file: its scores are then in-sample).")] = "best",
+    average_from: Annotated[float, typer.Option(
+        "--average-from", min=0.0, max=1.0, help="minilm, with --keep last: save the mean of "
+        "the weights taken every 10 steps from this fraction of the run on (0 = off; 0.5 = "
+        "the second half).")] = 0.0,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Train the SkillSpan skill/knowledge span tagger and save the best-on-dev model.
@@ -94,6 +98,8 @@ def spans(
         raise fail("--keep must be best or last")
     if arch != "minilm" and (len(train) > 1 or keep != "best"):
         raise fail("several --train files and --keep last need --arch minilm")
+    if average_from and keep != "last":
+        raise fail("--average-from needs --keep last (the mean is not one epoch's weights)")
     if precision not in ("fp32", "bf16"):
         raise fail("--precision must be fp32 or bf16")
     if arch == "minilm":
@@ -105,7 +111,8 @@ def spans(
                             batch_size=batch_size, span_weight=span_weight, seed=seed,
                             threads=threads, layer_decay=layer_decay,
                             label_smoothing=label_smoothing, bucket=bucket,
-                            precision=precision, crf=crf, keep=keep)
+                            precision=precision, crf=crf, keep=keep,
+                            average_from=average_from)
         result = train_transformer(train, dev, output, settings,
                                    log=lambda m: typer.echo(m, err=True))
         scores = result["dev"]["scores"]

@@ -43,6 +43,7 @@ WEIGHTS_FILE = "tuned_layers.safetensors"
 SENTENCE_END = {".", "!", "?"}
 
 SpanTuple = tuple[int, int, str]
+AVERAGE_EVERY = 10               # steps between the weight samples of Settings.average_from
 
 
 @dataclass
@@ -69,6 +70,8 @@ class Settings:
     crf: bool = False             # train a linear-chain CRF per label (learned BIO transitions)
     keep: str = "best"            # best: the best epoch on dev; last: the final epoch (when dev
                                   # is part of the training data, so cannot select)
+    average_from: float = 0.0     # > 0 (with keep="last"): save the mean of the weights taken
+                                  # every AVERAGE_EVERY steps from this fraction of the run on
 
 
 @dataclass
@@ -615,6 +618,30 @@ def dev_scores(model: BioTagger, docs: list[Doc], segs: list[Segment],
     return span_scores(pred, gold)
 
 
+class TailAverage:
+    """Running mean of some parameters, sampled during the tail of a training run."""
+
+    def __init__(self, params: list[nn.Parameter]):
+        self.params = params
+        self.sums = [torch.zeros_like(p, dtype=torch.float64) for p in params]
+        self.samples = 0
+
+    def add(self) -> None:
+        """Add the parameters' current values to the mean."""
+        with torch.no_grad():
+            for total, p in zip(self.sums, self.params, strict=True):
+                total += p.detach()
+        self.samples += 1
+
+    def apply(self) -> None:
+        """Overwrite the parameters with their mean (a no-op before any sample)."""
+        if not self.samples:
+            return
+        with torch.no_grad():
+            for total, p in zip(self.sums, self.params, strict=True):
+                p.copy_((total / self.samples).to(p.dtype))
+
+
 def gold_spans(doc: Doc):
     return doc.user_data.get("gold_spans", [])
 
@@ -671,6 +698,10 @@ def train_transformer(train_path: str | Path | Sequence[str | Path], dev_path: s
     loss_fn = nn.CrossEntropyLoss(weight=weight, ignore_index=-100,
                                   label_smoothing=settings.label_smoothing)
     lengths = [len(seg.input_ids) for seg in train_segs]
+    average_start = math.ceil(total * settings.average_from)
+    average = (TailAverage([*tuned, *model.heads.parameters(),
+                            *(crf.parameters() if crf is not None else [])])
+               if settings.average_from > 0 else None)
 
     best, history, step = None, [], 0
     meta = {"kind": "minilm_bio", "base": "all-MiniLM-L6-v2 (lmi.config.sentence_model_path)",
@@ -705,6 +736,9 @@ def train_transformer(train_path: str | Path | Sequence[str | Path], dev_path: s
             schedule.step()
             step += 1
             running += loss.item()
+            if average is not None and step >= average_start and (
+                    (step - average_start) % AVERAGE_EVERY == 0 or step == total):
+                average.add()
             if step % 100 == 0:
                 log(f"epoch {epoch} step {step}/{total} loss {running / 100:.4f} "
                     f"{time.time() - started:.0f}s")
@@ -723,6 +757,19 @@ def train_transformer(train_path: str | Path | Sequence[str | Path], dev_path: s
             save_tagger(model, meta, output_dir)
         if step >= total:
             break
+    if average is not None and average.samples:
+        last_epoch = history[-1]["both"]
+        average.apply()
+        if crf is not None:
+            meta["crf"] = best_crf = crf.to_meta()
+        scores = dev_scores(model, dev_docs, dev_segs, dev_states, n_frozen,
+                            crf=crf_params(meta))
+        meta["averaged"] = {"from_step": average_start, "samples": average.samples,
+                            "last_epoch_both_f1": last_epoch,
+                            **{k: round(v["f1"], 4) for k, v in scores.items()}}
+        log(f"averaged weights of {average.samples} samples from step {average_start}: dev F1 "
+            f"{meta['averaged']} (last epoch alone: both {last_epoch})")
+        save_tagger(model, meta, output_dir)
     meta["seconds"] = round(time.time() - started, 1)
     meta["history"] = history
     if crf is not None:     # the saved weights are the best epoch's: so are the transitions
@@ -765,7 +812,8 @@ def command_line(meta: dict) -> str:
             + ("" if s.get("bucket", False) else " --no-bucket")
             + (" --precision bf16" if s.get("precision") == "bf16" else "")
             + (" --crf" if s.get("crf") else "")
-            + (" --keep last" if s.get("keep") == "last" else ""))
+            + (" --keep last" if s.get("keep") == "last" else "")
+            + (f" --average-from {s['average_from']:g}" if s.get("average_from") else ""))
 
 
 def attach_gold(docs: list[Doc], path: str | Path) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import spacy
+import torch
 from safetensors.torch import load_file
 from typer.testing import CliRunner
 
@@ -22,6 +23,7 @@ from lmi.nlp.span_transformer import (
     WEIGHTS_FILE,
     BioCrf,
     Segment,
+    TailAverage,
     base_model,
     doc_segments,
     length_batches,
@@ -389,3 +391,42 @@ def test_combined_taggers_average_their_log_probabilities(tmp_path: Path) -> Non
     nested = CliRunner().invoke(app, ["train", "combine-spans", str(out), str(a), "--output",
                                       str(tmp_path / "y")])
     assert nested.exit_code != 0 and "not ensembles" in nested.output
+
+
+def test_tail_average_is_the_mean_of_the_sampled_values() -> None:
+    weight = torch.nn.Parameter(torch.tensor([1.0, 2.0]))
+    average = TailAverage([weight])
+    average.apply()                                 # no sample yet: unchanged
+    assert weight.tolist() == [1.0, 2.0]
+    for values in ([1.0, 2.0], [3.0, 6.0], [5.0, 1.0]):
+        with torch.no_grad():
+            weight.copy_(torch.tensor(values))
+        average.add()
+    average.apply()
+    assert weight.tolist() == pytest.approx([3.0, 3.0])
+    assert average.samples == 3
+
+
+def test_average_from_saves_the_mean_of_the_tail_weights(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "tiny.json", RECORDS * 3)
+    runs = {}
+    for name, extra in (("last", []), ("mean", ["--average-from", "0.5"])):
+        out = tmp_path / name
+        result = CliRunner().invoke(app, [
+            "train", "spans", "--arch", "minilm", "--train", str(data), "--dev", str(data),
+            "--output", str(out), "--max-epochs", "2", "--tuned-layers", "1", "--crf",
+            "--keep", "last", "--format", "json", *extra])
+        assert result.exit_code == 0, result.output
+        runs[name] = (json.loads((out / META_FILE).read_text()),
+                      load_file(str(out / WEIGHTS_FILE)))
+    meta, weights = runs["mean"]
+    # 12 records, batch 16: one step per epoch, so the tail from step 1 holds both steps
+    assert meta["averaged"]["from_step"] == 1 and meta["averaged"]["samples"] == 2
+    assert "--average-from 0.5" in (tmp_path / "mean" / "MODEL_CARD.md").read_text()
+    assert meta["history"] == runs["last"][0]["history"]    # same seed, same run until the end
+    changed = [k for k in weights if not torch.equal(weights[k], runs["last"][1][k])]
+    assert changed                                          # the saved weights are the mean
+    bad = CliRunner().invoke(app, [
+        "train", "spans", "--arch", "minilm", "--train", str(data), "--dev", str(data),
+        "--output", str(tmp_path / "bad"), "--average-from", "0.5"])
+    assert bad.exit_code != 0 and "--keep last" in bad.output
