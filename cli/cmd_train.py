@@ -98,21 +98,22 @@ def spans(
         raise fail("--keep must be best or last")
     if arch != "minilm" and (len(train) > 1 or keep != "best"):
         raise fail("several --train files and --keep last need --arch minilm")
-    if average_from and keep != "last":
-        raise fail("--average-from needs --keep last (the mean is not one epoch's weights)")
     if precision not in ("fp32", "bf16"):
         raise fail("--precision must be fp32 or bf16")
     if arch == "minilm":
         from lmi.nlp.span_transformer import Settings, train_transformer
 
         output = output or MODELS_DIR / "skillspan_minilm"
-        settings = Settings(tuned_layers=tuned_layers, epochs=max_epochs or 5,
-                            max_steps=max_steps or 0, learn_rate=learn_rate,
-                            batch_size=batch_size, span_weight=span_weight, seed=seed,
-                            threads=threads, layer_decay=layer_decay,
-                            label_smoothing=label_smoothing, bucket=bucket,
-                            precision=precision, crf=crf, keep=keep,
-                            average_from=average_from)
+        try:
+            settings = Settings(tuned_layers=tuned_layers, epochs=max_epochs or 5,
+                                max_steps=max_steps or 0, learn_rate=learn_rate,
+                                batch_size=batch_size, span_weight=span_weight, seed=seed,
+                                threads=threads, layer_decay=layer_decay,
+                                label_smoothing=label_smoothing, bucket=bucket,
+                                precision=precision, crf=crf, keep=keep,
+                                average_from=average_from)
+        except ValueError as error:
+            raise fail(f"--average-from needs --keep last ({error})") from None
         result = train_transformer(train, dev, output, settings,
                                    log=lambda m: typer.echo(m, err=True))
         scores = result["dev"]["scores"]

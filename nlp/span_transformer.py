@@ -73,6 +73,11 @@ class Settings:
     average_from: float = 0.0     # > 0 (with keep="last"): save the mean of the weights taken
                                   # every AVERAGE_EVERY steps from this fraction of the run on
 
+    def __post_init__(self) -> None:
+        if self.average_from and self.keep != "last":
+            raise ValueError("average_from needs keep='last' (the mean is not one epoch's "
+                             "weights)")
+
 
 @dataclass
 class Segment:
@@ -910,6 +915,15 @@ def data_use(meta: dict) -> str:
     return text
 
 
+def kept_weights(meta: dict) -> str:
+    """Which weights the folder holds, for the model card: best, last, or the tail's mean."""
+    averaged = meta.get("averaged")
+    if averaged:
+        return (f"the mean of {averaged['samples']} weight samples from step "
+                f"{averaged['from_step']} to the end of the last")
+    return meta["settings"]["keep"]
+
+
 def write_model_card(output_dir: str | Path, meta: dict) -> Path:
     """MODEL_CARD.md beside the artefact, filled from the metadata of a finished run."""
     scores = meta["dev"]["scores"]
@@ -921,7 +935,7 @@ def write_model_card(output_dir: str | Path, meta: dict) -> Path:
                         f"knowledge {h['knowledge']:.3f}, both {h['both']:.3f}"
                         for h in meta.get("history", []))
     text = CARD.format(command=command_line(meta), seconds=meta.get("seconds"),
-                       data_use=data_use(meta), kept=settings["keep"],
+                       data_use=data_use(meta), kept=kept_weights(meta),
                        best_epoch=meta.get("best_epoch"), rows_table=rows_table,
                        history=history, dev_path=meta["dev_path"], weights=WEIGHTS_FILE,
                        meta_file=META_FILE, size_mb=meta["size_bytes"] / 1e6,

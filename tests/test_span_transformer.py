@@ -422,7 +422,8 @@ def test_average_from_saves_the_mean_of_the_tail_weights(tmp_path: Path) -> None
     meta, weights = runs["mean"]
     # 12 records, batch 16: one step per epoch, so the tail from step 1 holds both steps
     assert meta["averaged"]["from_step"] == 1 and meta["averaged"]["samples"] == 2
-    assert "--average-from 0.5" in (tmp_path / "mean" / "MODEL_CARD.md").read_text()
+    card = (tmp_path / "mean" / "MODEL_CARD.md").read_text()
+    assert "--average-from 0.5" in card and "mean of 2 weight samples from step 1" in card
     assert meta["history"] == runs["last"][0]["history"]    # same seed, same run until the end
     changed = [k for k in weights if not torch.equal(weights[k], runs["last"][1][k])]
     assert changed                                          # the saved weights are the mean
