@@ -907,8 +907,9 @@ def data_use(meta: dict) -> str:
     if meta["settings"].get("keep") != "last":
         return (f"Trained on {names}; `{dev}` used only to pick the best epoch (and for the "
                 "scores below).")
-    text = (f"Trained on {names} for a fixed number of epochs; the last epoch is kept (no "
-            "selection on dev).")
+    kept = ("the mean of the weights over the second part of the run is kept"
+            if meta.get("averaged") else "the last epoch is kept")
+    text = f"Trained on {names} for a fixed number of epochs; {kept} (no selection on dev)."
     if any(t.resolve() == Path(meta["dev_path"]).resolve() for t in train):
         text += (f" `{dev}` is part of the training data, so the dev scores below are "
                  "in-sample, **not evidence** (held-out estimate: docs/spans.md).")

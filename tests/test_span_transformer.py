@@ -424,6 +424,7 @@ def test_average_from_saves_the_mean_of_the_tail_weights(tmp_path: Path) -> None
     assert meta["averaged"]["from_step"] == 1 and meta["averaged"]["samples"] == 2
     card = (tmp_path / "mean" / "MODEL_CARD.md").read_text()
     assert "--average-from 0.5" in card and "mean of 2 weight samples from step 1" in card
+    assert "the last epoch is kept" not in card and "mean of the weights" in card
     assert meta["history"] == runs["last"][0]["history"]    # same seed, same run until the end
     changed = [k for k in weights if not torch.equal(weights[k], runs["last"][1][k])]
     assert changed                                          # the saved weights are the mean
